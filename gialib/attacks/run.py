@@ -1,0 +1,56 @@
+"""The attack stage: read the (defended) update and the model, reconstruct the victim's data."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from gialib.attacks.engine import invert
+from gialib.attacks.labels import infer_labels
+from gialib.attacks.params import SPACES
+from gialib.attacks.problem import InversionProblem
+from gialib.attacks.spec import AttackSpec
+from gialib.fl.server import load_checkpoint
+from gialib.fl.update import ClientUpdate
+from gialib.models import classifier_layer
+
+log = logging.getLogger(__name__)
+
+
+def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec) -> torch.Tensor:
+    """The labels the adversary optimises with: given (if granted) or restored from the update."""
+    if spec.threat.labels == "given":
+        return update.labels.clone()
+    weight, bias = classifier_layer(model)
+    if weight not in update.tensors:
+        raise ValueError("label inference needs the classifier layer's tensors in the update")
+    return infer_labels(update, weight, bias)
+
+
+def run_attack(update_path: str, checkpoint_path: str, spec: AttackSpec, seed: int,
+               device: torch.device, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Reconstruct the images behind the update in ``update_path``; returns the attack record."""
+    update = ClientUpdate.load(update_path)
+    model, ckpt = load_checkpoint(checkpoint_path)
+    if int(ckpt["round"]) != int(update.round) or ckpt["model"] != update.model:
+        raise ValueError(f"update {update_path} was captured on {update.model} round {update.round}, "
+                         f"but checkpoint {checkpoint_path} is {ckpt['model']} round {ckpt['round']}")
+    labels = attack_labels(update, model, spec)
+    model.to(device)
+    update.tensors = {k: v.to(device) for k, v in update.tensors.items()}
+    update.bn_statistics = [[t.to(device) for t in pair] for pair in update.bn_statistics]
+    shape = (update.num_examples, 3, ckpt["resolution"], ckpt["resolution"])
+    ctx = {"num_classes": ckpt["num_classes"], "labels": labels, "device": device, **(context or {})}
+    param = SPACES.get(spec.space)(shape, dict(spec.options), ctx).to(device)
+    problem = InversionProblem(model, update, spec.threat)
+    log.info("attack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s (%s)",
+             spec.space, spec.objective, spec.priors or "none", spec.iterations, spec.restarts,
+             labels.tolist(), spec.threat.labels)
+    result = invert(problem, param, labels.to(device), spec, seed)
+    log.info("attack done: loss %.5f in %.1fs (%.2f ms/iteration)", result.loss, result.seconds,
+             1000 * result.seconds / (spec.iterations * spec.restarts))
+    return {"images": result.images.cpu(), "labels": result.labels.cpu(), "loss": result.loss,
+            "restart": result.restart, "seconds": result.seconds, "iterations": result.iterations,
+            "history": result.history, "spec": spec.to_dict(), "seed": seed}

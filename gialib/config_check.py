@@ -1,0 +1,70 @@
+"""Cross-reference checks the JSON schema cannot express, run before any job starts.
+
+The schema (config/schema.yaml) catches unknown keys and bad values; this module
+catches names that point nowhere (an experiment's dataset, attack, model or
+defence), sweeps that cannot be built, and a demanded LPIPS without its backbone.
+Every error names the config key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gialib.attacks.spec import AttackSpec
+from gialib.defenses import check_defense
+from gialib.experiments import get_experiment
+from gialib.metrics.lpips_metric import lpips_status, require_lpips
+from gialib.models.registry import check_model_spec
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
+    """Raise ``ConfigError`` naming the key of the first problem found.
+
+    ``enforce_lpips`` false (a dry run, which starts no job) only checks the policy value.
+    """
+    metrics = config.get("metrics", {})
+    try:
+        if enforce_lpips:
+            require_lpips(metrics.get("lpips", "auto"), metrics.get("lpips_net", "alex"),
+                          metrics.get("lpips_weights"))
+        else:
+            lpips_status(metrics.get("lpips", "auto"), metrics.get("lpips_net", "alex"),
+                         metrics.get("lpips_weights"))
+    except (FileNotFoundError, ValueError) as exc:
+        raise ConfigError(f"metrics: {exc}") from exc
+    for name, spec in config["attacks"].items():
+        try:
+            AttackSpec.from_dict(spec)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"attacks.{name}: {exc}") from exc
+    training = config["training"]
+    if training["clients_per_round"] > training["num_clients"]:
+        raise ConfigError("training.clients_per_round exceeds training.num_clients")
+    for target in config["experiments"]:
+        where = f"experiments.{target}"
+        try:
+            cells = get_experiment(target, config).cells()
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        for field, table in (("dataset", "datasets"), ("attack", "attacks")):
+            for value in sorted({getattr(c, field) for c in cells}):
+                if value not in config[table]:
+                    raise ConfigError(f"{where}.{field}: {value!r} is not a key of `{table}` "
+                                      f"(known: {', '.join(config[table])})")
+        for model in sorted({c.model for c in cells}):
+            try:
+                check_model_spec(model)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.model: {exc}") from exc
+        for defense in sorted({c.defense for c in cells}):
+            try:
+                check_defense(defense)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.defense: {exc}") from exc
+        for rnd in sorted({c.round for c in cells}):
+            if rnd > training["rounds"]:
+                raise ConfigError(f"{where}.round: {rnd} exceeds training.rounds={training['rounds']}")

@@ -1,0 +1,13 @@
+"""Paper targets (tab1, fig4, ...): which cells each needs, and how its results are summarised.
+
+A target's config entry (``experiments.<target>``) gives every cell field a value
+or a list of values; the cells are their product. Each cell is one attacked
+update, i.e. one score file (``paths.SCORE``). Experiments that need a different
+sweep shape register their own ``Experiment`` subclass.
+"""
+
+# Register the paper's targets (import for side effects).
+from gialib.experiments import targets as _targets  # noqa: E402,F401,I001
+from gialib.experiments.plan import CELL_FIELDS, EXPERIMENTS, Cell, Experiment, get_experiment
+
+__all__ = ["CELL_FIELDS", "EXPERIMENTS", "Cell", "Experiment", "get_experiment"]

@@ -1,0 +1,151 @@
+"""Cells of a sweep and the files they need."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from gialib import paths
+from gialib.registry import Registry
+from gialib.spec import canonical
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One attacked update: the wildcards of ``paths.SCORE``."""
+
+    dataset: str
+    resolution: int
+    model: str
+    round: int
+    defense: str
+    protocol: str
+    num_examples: int
+    batch_size: int
+    local_updates: int
+    attack: str
+    trial: int
+
+    def wildcards(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def path(self, template: str) -> str:
+        return template.format(**self.wildcards())
+
+
+CELL_FIELDS = tuple(f.name for f in fields(Cell))
+# Experiment config keys that are not cell fields.
+_OTHER_KEYS = ("trials",)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+class Experiment:
+    """A paper target. ``x`` and ``hue`` name the cell fields its figure plots."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    x: ClassVar[str]
+    hue: ClassVar[str] = "attack"
+    # Label for the x axis and table columns (the paper's wording).
+    x_label: ClassVar[str] = ""
+    # What the paper reports for this target (shown in report captions).
+    claim: ClassVar[str] = ""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+
+    def sweep(self) -> dict[str, list[Any]]:
+        """Values per cell field (before derived fields are filled in)."""
+        cfg = dict(self.cfg)
+        unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS)
+        if unknown:
+            raise ValueError(f"experiments.{self.name}: unknown key(s) {sorted(unknown)}")
+        grid = {k: _as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
+        grid["trial"] = list(range(int(cfg.get("trials", 1))))
+        return grid
+
+    def cells(self) -> list[Cell]:
+        grid = self.sweep()
+        keys = list(grid)
+        out: list[Cell] = []
+        for values in itertools.product(*(grid[k] for k in keys)):
+            out.append(self.make_cell(dict(zip(keys, values, strict=True))))
+        if len(set(out)) != len(out):
+            raise ValueError(f"experiments.{self.name}: the sweep repeats a cell")
+        return out
+
+    def make_cell(self, values: dict[str, Any]) -> Cell:
+        """Fill derived fields: batch_size null means full batch (B = N); FedSGD has B = N, U = 1."""
+        where = f"experiments.{self.name}"
+        v = dict(values)
+        v.setdefault("defense", "none")
+        v.setdefault("round", 0)
+        v.setdefault("local_updates", 1)
+        v.setdefault("batch_size", None)
+        missing = [k for k in CELL_FIELDS if k not in v]
+        if missing:
+            raise ValueError(f"{where}: missing key(s) {missing}")
+        n = int(v["num_examples"])
+        if v["batch_size"] is None:
+            v["batch_size"] = n
+        if v["protocol"] == "fedsgd" and (v["batch_size"] != n or v["local_updates"] != 1):
+            raise ValueError(f"{where}: fedsgd shares one full-batch gradient; batch_size must be "
+                             f"null or num_examples and local_updates 1")
+        if not 1 <= int(v["batch_size"]) <= n:
+            raise ValueError(f"{where}: batch_size {v['batch_size']} not in 1..num_examples={n}")
+        v["model"] = canonical(v["model"])
+        v["defense"] = canonical(v["defense"])
+        return Cell(**{k: (int(v[k]) if k in _INT_FIELDS else v[k]) for k in CELL_FIELDS})
+
+    # -- what the aggregate and figure stages do; targets with other outputs override these --
+
+    def inputs(self) -> list[str]:
+        """Every file the aggregate stage reads (default: the score of every cell)."""
+        return [c.path(paths.SCORE) for c in self.cells()]
+
+    def grid_inputs(self) -> list[str]:
+        """Files the reconstruction grid reads."""
+        return [c.path(t) for c in self.cells() for t in (paths.ATTACK, paths.TRUTH)]
+
+    def collect(self, config: dict[str, Any]) -> pd.DataFrame:
+        """One row per cell: its wildcards, scores and provenance."""
+        from gialib.experiments.collect import collect
+
+        return collect(self, config)
+
+    def summarize(self, df: pd.DataFrame) -> str:
+        from gialib.plots.tables import summary_markdown
+
+        return summary_markdown(df, self)
+
+    def plot(self, df: pd.DataFrame, path: str) -> None:
+        from gialib.plots.figures import metric_figure
+
+        metric_figure(df, self, path)
+
+    def grid(self, path: str) -> None:
+        from gialib.plots.grids import reconstruction_grid
+
+        reconstruction_grid(self.cells(), self.x, self.hue, self.title, path)
+
+
+_INT_FIELDS = {"resolution", "round", "num_examples", "batch_size", "local_updates", "trial"}
+
+EXPERIMENTS: Registry[type[Experiment]] = Registry("experiment")
+
+
+def get_experiment(name: str, config: dict[str, Any]) -> Experiment:
+    """The target ``name`` configured by ``config['experiments'][name]``."""
+    cls = EXPERIMENTS.get(name)
+    try:
+        cfg = config["experiments"][name]
+    except KeyError:
+        raise ValueError(f"config has no experiments.{name} entry") from None
+    return cls(cfg)

@@ -1,0 +1,52 @@
+"""Capture: the victim client's shared update at a given round, and (apart) its ground truth."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from gialib.data.imageset import ImageSet
+from gialib.fl.client import client_update
+from gialib.fl.server import TrainingConfig, client_shards, load_checkpoint
+from gialib.fl.update import ClientUpdate
+from gialib.runtime import derive_seed, generator
+
+log = logging.getLogger(__name__)
+
+
+def victim_indices(data: ImageSet, training: TrainingConfig, num_examples: int, trial: int,
+                   seed: int) -> torch.Tensor:
+    """Trial t's victim: client ``t mod num_clients``; N of its images, drawn from the seed and t.
+
+    The draw depends on neither the round nor the local training settings, so a
+    sweep over U, B or rounds attacks the same images (paired comparisons).
+    """
+    shards = client_shards(data, training, seed)
+    shard = shards[trial % len(shards)]
+    if num_examples > len(shard):
+        raise ValueError(f"num_examples={num_examples} exceeds the victim client's "
+                         f"{len(shard)} images; lower it or training.num_clients")
+    pick = torch.randperm(len(shard), generator=generator(seed, trial, 5))[:num_examples]
+    return shard[pick]
+
+
+def capture(checkpoint: str, data: ImageSet, training: TrainingConfig, *, protocol: str,
+            num_examples: int, batch_size: int, local_updates: int, lr: float, shuffle: bool,
+            trial: int, seed: int) -> tuple[ClientUpdate, dict[str, Any]]:
+    """The update the victim shares at the checkpoint's round, and the truth for scoring."""
+    model, ckpt = load_checkpoint(checkpoint)
+    idx = victim_indices(data, training, num_examples, trial, seed)
+    x, y = data.floats(idx), data.labels[idx]
+    update, _ = client_update(model, x, y, protocol=protocol, batch_size=batch_size,
+                              local_updates=local_updates, lr=lr, shuffle=shuffle,
+                              seed=derive_seed(seed, trial, 6))
+    update.model = ckpt["model"]
+    update.round = int(ckpt["round"])
+    update.meta = {"checkpoint": str(checkpoint), "trial": trial, "dataset": data.name,
+                   "resolution": data.resolution, "num_classes": data.num_classes}
+    log.info("captured %s update of %d images (B=%d, U=%d, lr=%g) at round %d, labels %s",
+             protocol, num_examples, batch_size, local_updates, lr, update.round, y.tolist())
+    truth = {"images": x, "labels": y, "indices": idx}
+    return update, truth

@@ -1,0 +1,56 @@
+"""``ClientUpdate``: what a client shares, plus what an adversary may be granted.
+
+The file the capture stage writes holds the shared tensors (a FedSGD gradient or
+a FedAvg model update, by parameter name) and every piece of side information
+the threat model may grant (Sec. 2.2): N, B, U, lr (Level 3), the labels, the BN
+batch statistics (Level 4). Which of these an attack may read is decided by its
+``threat`` block, not by what is in the file. Ground truth (the private images)
+is written to a separate file that only the scoring stage opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from gialib import io
+
+KINDS = ("gradient", "model_update")
+PROTOCOLS = {"fedsgd": "gradient", "fedavg": "model_update"}
+
+
+@dataclass
+class ClientUpdate:
+    kind: str  # "gradient" (FedSGD) or "model_update" (FedAvg)
+    tensors: dict[str, torch.Tensor]
+    protocol: str
+    num_examples: int
+    batch_size: int
+    local_updates: int
+    lr: float
+    bn_mode: str  # "train": the client's forward passes used batch statistics
+    labels: torch.Tensor
+    bn_statistics: list[list[torch.Tensor]] = field(default_factory=list)
+    model: str = ""
+    round: int = 0
+    defense: str = "none"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"update kind must be one of {KINDS}, got {self.kind!r}")
+        if self.protocol not in PROTOCOLS or PROTOCOLS[self.protocol] != self.kind:
+            raise ValueError(f"protocol {self.protocol!r} does not share a {self.kind}")
+
+    def save(self, path) -> None:
+        io.save_pt(asdict(self), path)
+
+    @classmethod
+    def load(cls, path) -> ClientUpdate:
+        obj = io.load_pt(path, kind="client update", required=("kind", "tensors", "protocol"))
+        try:
+            return cls(**obj)
+        except TypeError as exc:
+            raise ValueError(f"client update file {path} has unexpected fields: {exc}") from exc

@@ -1,0 +1,52 @@
+"""Artifact paths: one template per stage, named by the wildcards that produce the file.
+
+Rules and the experiment plans both format these templates, so a cell of a
+sweep and the file it lands in can never disagree. Sweep parameters appear as
+``name~value`` (the names used in configs, code and plots); models, defences and
+attacks appear as their spec strings / config names.
+"""
+
+from __future__ import annotations
+
+ROOT = "results"
+
+DATA = ROOT + "/data/{dataset}/resolution~{resolution}.pt"
+CHECKPOINT = ROOT + "/train/{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}.pt"
+
+# The attacked client's update: where in training it happened and how the client trained.
+CLIENT = ("{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}/{protocol}"
+          "/num_examples~{num_examples}/batch_size~{batch_size}/local_updates~{local_updates}")
+CAPTURE = ROOT + "/capture/" + CLIENT + "/trial~{trial}.pt"
+TRUTH = ROOT + "/capture/" + CLIENT + "/trial~{trial}.truth.pt"
+DEFEND = ROOT + "/defend/" + CLIENT + "/trial~{trial}.pt"
+ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trial~{trial}.pt"
+SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trial~{trial}.json"
+
+TABLE = ROOT + "/tables/{target}.csv"
+SUMMARY = ROOT + "/tables/{target}.md"
+FIGURE = ROOT + "/figures/{target}.png"
+GRID = ROOT + "/figures/{target}_grid.png"
+
+
+
+def log_of(stage: str, template: str) -> str:
+    """Log file of a stage's output ``template``: same wildcards, under ``results/logs/<stage>/``."""
+    rest = template.removeprefix(ROOT + "/").split("/", 1)[1]
+    return f"{ROOT}/logs/{stage}/{rest.rsplit('.', 1)[0]}.log"
+
+
+# Regular expressions for the wildcards (Snakemake ``wildcard_constraints``).
+CONSTRAINTS = {
+    "dataset": r"[A-Za-z0-9_\-]+",
+    "resolution": r"\d+",
+    "round": r"\d+",
+    "protocol": r"fedsgd|fedavg",
+    "num_examples": r"\d+",
+    "batch_size": r"\d+",
+    "local_updates": r"\d+",
+    "trial": r"\d+",
+    "model": r"[^/~]+",
+    "defense": r"[^/~]+",
+    "attack": r"[^/~]+",
+    "target": r"[a-z0-9_]+",
+}

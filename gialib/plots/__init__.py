@@ -1,0 +1,1 @@
+"""Tables, figures and reconstruction grids of the paper targets."""

@@ -1,0 +1,41 @@
+"""Markdown summaries: mean ± std over trials, one column per value of the swept field."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from gialib.experiments.plan import CELL_FIELDS, Experiment
+
+
+def metrics_present(df: pd.DataFrame) -> list[str]:
+    """Metrics to report: LPIPS only where it was computed, then PSNR and SSIM."""
+    out = ["lpips"] if df["lpips"].notna().any() else []
+    return out + ["psnr", "ssim", "label_accuracy"]
+
+
+def varying(df: pd.DataFrame, exclude: tuple[str, ...]) -> list[str]:
+    """Cell fields that take more than one value in this table (the row keys)."""
+    return [f for f in CELL_FIELDS if f not in exclude and f in df and df[f].nunique() > 1]
+
+
+def _fmt(mean: float, std: float) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.4f} ± {std:.4f}" if not math.isnan(std) else f"{mean:.4f}"
+
+
+def summary_markdown(df: pd.DataFrame, exp: Experiment) -> str:
+    rows = varying(df, exclude=(exp.x, "trial")) or [exp.hue]
+    status = sorted(df["lpips_status"].unique())
+    lines = [f"# {exp.title}", "", f"Trials per cell: {df['trial'].nunique()}. "
+             "Each entry: mean ± std over trials.", ""]
+    lines += [f"- {s}" for s in status] + [""]
+    for metric in metrics_present(df):
+        g = df.groupby(rows + [exp.x])[metric].agg(["mean", "std"]).reset_index()
+        g["value"] = [_fmt(m, s) for m, s in zip(g["mean"], g["std"], strict=True)]
+        table = g.pivot_table(index=rows, columns=exp.x, values="value", aggfunc="first")
+        table.columns = [f"{exp.x_label or exp.x}={c}" for c in table.columns]
+        lines += [f"## {metric}", "", table.reset_index().to_markdown(index=False), ""]
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""Process-level settings every workflow step applies: threads, device, seeds, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger("gialib")
+
+_VERSIONED = ("gialib", "torch", "torchvision", "numpy", "scikit-image", "lpips", "snakemake")
+
+
+def setup(threads: int = 1, device: str = "cpu") -> torch.device:
+    """Fix the thread count (results depend on it through float reductions) and pick a device."""
+    torch.set_num_threads(max(1, int(threads)))
+    return resolve_device(device)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"config device={device!r} but no CUDA device is visible")
+    return torch.device(device)
+
+
+def generator(seed: int, *salt: int) -> torch.Generator:
+    """A CPU generator seeded from the config seed and a few integers (round, trial, ...)."""
+    g = torch.Generator()
+    value = int(seed)
+    for s in salt:
+        value = (value * 1_000_003 + int(s)) % (2**63 - 1)
+    g.manual_seed(value)
+    return g
+
+
+def derive_seed(seed: int, *salt: int) -> int:
+    """An integer seed derived from the config seed and salts (for torch.manual_seed)."""
+    return int(torch.randint(0, 2**31 - 1, (1,), generator=generator(seed, *salt)))
+
+
+def versions() -> dict[str, str]:
+    """Package versions stored with every result row (provenance)."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+@contextmanager
+def logging_to(path: str | os.PathLike | None) -> Iterator[None]:
+    """Send gialib's log (and warnings, tracebacks) to a Snakemake log file."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    stream = None
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path, "w")  # noqa: SIM115 - closed below
+        handlers.append(logging.StreamHandler(stream))
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    for h in handlers:
+        h.setFormatter(fmt)
+    root = logging.getLogger()
+    old = root.handlers[:]
+    root.handlers = handlers
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    try:
+        yield
+    except BaseException:
+        log.exception("step failed")
+        raise
+    finally:
+        root.handlers = old
+        if stream is not None:
+            stream.close()

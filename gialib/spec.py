@@ -1,0 +1,63 @@
+"""Spec strings: ``name`` or ``name+key=value+key=value``.
+
+Models and defences are named in paths, wildcards and configs by one string
+that carries their constructor arguments, e.g. ``convnet+width=16+relu=false``
+or ``resnet18+cut_skip=3``. The string is canonical (keys sorted, values in YAML
+spelling), so the same model always lands in the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+_SEP = "+"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return format_spec(self.name, self.kwargs)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_format_value(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def format_spec(name: str, kwargs: dict[str, Any] | None = None) -> str:
+    """Canonical spec string for ``name`` with ``kwargs`` (keys sorted)."""
+    parts = [name] + [f"{k}={_format_value(v)}" for k, v in sorted((kwargs or {}).items())]
+    return _SEP.join(parts)
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse ``name+key=value...``; values are read as YAML scalars/lists."""
+    if not text or text.strip() != text:
+        raise ValueError(f"empty or padded spec string {text!r}")
+    name, *rest = text.split(_SEP)
+    kwargs: dict[str, Any] = {}
+    for item in rest:
+        key, eq, raw = item.partition("=")
+        if not eq or not key or not raw:
+            raise ValueError(f"bad spec item {item!r} in {text!r}; expected key=value")
+        if key in kwargs:
+            raise ValueError(f"key {key!r} given twice in spec {text!r}")
+        kwargs[key] = yaml.safe_load(raw)
+    return Spec(name, kwargs)
+
+
+def canonical(text: str) -> str:
+    """Canonical form of a spec string (so ``a+y=1+x=2`` and ``a+x=2+y=1`` agree)."""
+    spec = parse_spec(text)
+    return format_spec(spec.name, spec.kwargs)

@@ -1,0 +1,121 @@
+"""File-level entry points of the pipeline stages: inputs in, outputs out, one library call.
+
+Each ``workflow_scripts/*.py`` calls exactly one of these with the paths and the
+config slice its rule passes. They are plain functions, so a stage can be rerun
+by hand (``python -c "from gialib import stages; stages.attack(...)"``). Each
+imports what it needs on use: a job pays only for its own stage's imports
+(pandas, matplotlib or torchvision cost seconds per job otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gialib import io, runtime
+
+log = logging.getLogger(__name__)
+
+
+def prepare_data(output: str, name: str, spec: dict[str, Any], resolution: int, seed: int) -> None:
+    from gialib.data.imageset import prepare_imageset, save_imageset
+
+    save_imageset(prepare_imageset(name, spec, resolution, seed), output)
+
+
+def train(output: str, data: str, previous: str | None, model: str, defense: str, round: int,
+          training: dict[str, Any], seed: int) -> None:
+    """Round 0: the seeded initial model; round r: one FedAvg round from round r - 1."""
+    from gialib.data.imageset import load_imageset
+    from gialib.fl.server import TrainingConfig, initial_checkpoint, train_round
+
+    images, norm = load_imageset(data)
+    if round == 0:
+        ckpt = initial_checkpoint(model, images, norm, seed, defense)
+    else:
+        ckpt = train_round(previous, images, norm, TrainingConfig.from_config(training), defense,
+                           round, seed)
+    io.save_pt(ckpt, output)
+
+
+def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protocol: str,
+            num_examples: int, batch_size: int, local_updates: int, trial: int,
+            client: dict[str, Any], training: dict[str, Any], seed: int) -> None:
+    from gialib.data.imageset import load_imageset
+    from gialib.fl.capture import capture as capture_update
+    from gialib.fl.server import TrainingConfig
+
+    images, _ = load_imageset(data)
+    update, truth = capture_update(checkpoint, images, TrainingConfig.from_config(training),
+                                   protocol=protocol, num_examples=num_examples,
+                                   batch_size=batch_size, local_updates=local_updates,
+                                   lr=client["lr"], shuffle=client["shuffle"], trial=trial, seed=seed)
+    update.save(update_out)
+    io.save_pt(truth, truth_out)
+
+
+def defend(output: str, update: str, defense: str, trial: int, seed: int) -> None:
+    """Post-process the captured update with ``defense`` (seeded per trial)."""
+    from gialib.defenses import apply_defense
+    from gialib.fl.update import ClientUpdate
+
+    u = ClientUpdate.load(update)
+    u.tensors = apply_defense(defense, u.tensors, runtime.generator(seed, trial, 21))
+    u.defense = defense
+    u.save(output)
+
+
+def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], trial: int, seed: int,
+           device: str, threads: int) -> None:
+    from gialib.attacks.run import run_attack
+    from gialib.attacks.spec import AttackSpec
+
+    dev = runtime.setup(threads, device)
+    record = run_attack(update, checkpoint, AttackSpec.from_dict(spec),
+                        runtime.derive_seed(seed, trial, 31), dev)
+    io.save_pt(record, output)
+
+
+def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, Any]) -> None:
+    from gialib.fl.update import ClientUpdate
+    from gialib.metrics.lpips_metric import LPIPS, lpips_status
+    from gialib.metrics.score import score_reconstruction
+
+    rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec"))
+    gt = io.load_pt(truth, kind="truth", required=("images", "labels"))
+    available, status = lpips_status(metrics["lpips"], metrics["lpips_net"], metrics.get("lpips_weights"))
+    lpips = LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")) if available else None
+    if not available:
+        log.warning(status)
+    out = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips, status)
+    u = ClientUpdate.load(update)
+    out["provenance"] = {
+        "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
+        "attack_loss": rec["loss"], "update": {"protocol": u.protocol, "num_examples": u.num_examples,
+        "batch_size": u.batch_size, "local_updates": u.local_updates, "lr": u.lr, "round": u.round,
+        "model": u.model, "defense": u.defense, **u.meta}, "versions": runtime.versions()}
+    log.info("score: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", out["psnr"], out["ssim"],
+             f"{out['lpips']:.4f}" if available else "n/a", out["label_accuracy"])
+    io.save_json(out, output)
+
+
+def aggregate(output: str, target: str, config: dict[str, Any]) -> None:
+    from gialib.experiments import get_experiment
+
+    df = get_experiment(target, config).collect(config)
+    df.to_csv(output, index=False)
+    log.info("%s: %d rows -> %s", target, len(df), output)
+
+
+def figure(table: str, summary_out: str, figure_out: str, grid_out: str, target: str,
+           config: dict[str, Any]) -> None:
+    import pandas as pd
+
+    from gialib.experiments import get_experiment
+
+    exp = get_experiment(target, config)
+    df = pd.read_csv(table)
+    with open(summary_out, "w") as fh:
+        fh.write(exp.summarize(df))
+    exp.plot(df, figure_out)
+    exp.grid(grid_out)
