@@ -1,0 +1,34 @@
+# The two set-up commands: `make run` (main job, embedded default) and `make test`.
+# Each creates the virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 2
+TARGET ?= all
+BIN := $(VENV)/bin
+
+.PHONY: run test lint report benchmark clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed  ## every target of the embedded default config (TARGET=tab1 for one)
+	$(BIN)/snakemake --cores $(CORES) $(TARGET)
+
+test: $(VENV)/.installed  ## the test suite (CI runs exactly this)
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/snakemake --lint
+
+report: $(VENV)/.installed  ## self-contained HTML report of what has been built
+	$(BIN)/snakemake --report report.html
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/attack_iteration.py
+
+clean:
+	rm -rf results/*/ report.html .snakemake

@@ -1,0 +1,16 @@
+rule aggregate:
+    input:
+        lambda w: get_experiment(w.target, config).inputs(),
+    output:
+        paths.TABLE,
+    log:
+        paths.log_of("aggregate", paths.TABLE),
+    params:
+        config=config,
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/aggregate.py"

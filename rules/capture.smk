@@ -1,0 +1,22 @@
+rule capture:
+    input:
+        checkpoint=paths.CHECKPOINT,
+        data=paths.DATA,
+    output:
+        shared=paths.CAPTURE,
+        truth=paths.TRUTH,
+    log:
+        paths.log_of("capture", paths.CAPTURE),
+    params:
+        client=config["client"],
+        training=config["training"],
+        seed=config["seed"],
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=GPUS,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/capture.py"

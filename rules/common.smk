@@ -1,0 +1,47 @@
+# Validation first (schema, then cross-references), then the helpers rules share.
+from snakemake.utils import validate
+
+from gialib import paths
+from gialib.config_check import check_config
+from gialib.metrics.lpips_metric import lpips_status
+from gialib.experiments import get_experiment
+
+validate(config, "../config/schema.yaml")
+check_config(config, enforce_lpips=False)
+
+
+wildcard_constraints:
+    **paths.CONSTRAINTS,
+
+
+LPIPS_AVAILABLE, LPIPS_STATUS = lpips_status(
+    config["metrics"]["lpips"], config["metrics"]["lpips_net"], config["metrics"]["lpips_weights"]
+)
+logger.info(LPIPS_STATUS)
+
+
+onstart:
+    # Before the first job (not in a dry run, which starts none): a config that
+    # demands LPIPS stops here if the ImageNet backbone is missing.
+    check_config(config, enforce_lpips=True)
+
+# A job asks for a GPU only when the config runs models on one.
+GPUS = 0 if config["device"] == "cpu" else 1
+THREADS = config["threads"]
+TARGETS = list(config["experiments"])
+
+
+def target_outputs(target):
+    return [p.format(target=target) for p in (paths.SUMMARY, paths.FIGURE, paths.GRID)]
+
+
+def previous_checkpoint(w):
+    """Round r starts from round r - 1's checkpoint; round 0 is the seeded initial model."""
+    r = int(w.round)
+    if r > config["training"]["rounds"]:
+        raise ValueError(f"round {r} exceeds training.rounds={config['training']['rounds']}")
+    return [] if r == 0 else paths.CHECKPOINT.format(**{**w, "round": r - 1})
+
+
+def grid_inputs(w):
+    return get_experiment(w.target, config).grid_inputs()

@@ -1,0 +1,15 @@
+rule prepare_data:
+    output:
+        paths.DATA,
+    log:
+        paths.log_of("data", paths.DATA),
+    params:
+        spec=lambda w: config["datasets"][w.dataset],
+        seed=config["seed"],
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/prepare_data.py"

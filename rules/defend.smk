@@ -1,0 +1,16 @@
+rule defend:
+    input:
+        paths.CAPTURE,
+    output:
+        paths.DEFEND,
+    log:
+        paths.log_of("defend", paths.DEFEND),
+    params:
+        seed=config["seed"],
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/defend.py"

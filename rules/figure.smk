@@ -1,0 +1,36 @@
+rule figure:
+    input:
+        table=paths.TABLE,
+        grid=grid_inputs,
+    output:
+        summary=report(
+            paths.SUMMARY,
+            caption="captions/summary.rst",
+            category="{target}",
+            labels={"target": "{target}", "kind": "table"},
+        ),
+        figure=report(
+            paths.FIGURE,
+            caption="captions/figure.rst",
+            category="{target}",
+            labels={"target": "{target}", "kind": "figure"},
+        ),
+        grid=report(
+            paths.GRID,
+            caption="captions/grid.rst",
+            category="{target}",
+            labels={"target": "{target}", "kind": "reconstructions"},
+        ),
+    log:
+        paths.log_of("figure", paths.FIGURE),
+    params:
+        config=config,
+        title=lambda w: get_experiment(w.target, config).title,
+        claim=lambda w: get_experiment(w.target, config).claim,
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/figure.py"

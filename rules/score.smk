@@ -1,0 +1,18 @@
+rule score:
+    input:
+        attack=paths.ATTACK,
+        truth=paths.TRUTH,
+        shared=paths.DEFEND,
+    output:
+        paths.SCORE,
+    log:
+        paths.log_of("score", paths.SCORE),
+    params:
+        metrics=config["metrics"],
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    conda:
+        "../envs/gialib.yaml"
+    script:
+        "../workflow_scripts/score.py"
