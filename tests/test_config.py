@@ -1,0 +1,98 @@
+"""Config validation: the schema and the cross-reference checks stop bad configs early."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from gialib.attacks.engine import OPTIMIZERS, SCHEDULES
+from gialib.attacks.objectives import OBJECTIVES
+from gialib.attacks.params import SPACES
+from gialib.attacks.priors import PRIORS
+from gialib.config_check import ConfigError, check_config
+from gialib.data.imageset import SOURCES
+from gialib.experiments import EXPERIMENTS
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPO / "config" / "schema.yaml")
+
+
+def load(name="config.yaml"):
+    cfg = yaml.safe_load((REPO / "config" / name).read_text())
+    validate(cfg, SCHEMA)
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_shipped_configs_are_valid(name):
+    check_config(load(name), enforce_lpips=False)
+
+
+def _invalid(cfg, match):
+    with pytest.raises(WorkflowError, match=match):
+        validate(cfg, SCHEMA)
+
+
+def test_unknown_key_is_named():
+    cfg = load()
+    cfg["experiments"]["tab1"]["local_update"] = [1]
+    _invalid(cfg, "local_update")
+
+
+def test_unknown_top_level_key_is_named():
+    cfg = load()
+    cfg["trainning"] = {}
+    _invalid(cfg, "trainning")
+
+
+def test_bad_enum_value():
+    cfg = load()
+    cfg["attacks"]["G+TV"]["objective"] = "cosin"
+    _invalid(cfg, "cosin")
+
+
+def test_bad_number():
+    cfg = load()
+    cfg["experiments"]["tab1"]["local_updates"] = [0, 1]
+    _invalid(cfg, "local_updates|0")
+
+
+def test_unknown_target_is_rejected():
+    cfg = load()
+    cfg["experiments"]["tab9"] = copy.deepcopy(cfg["experiments"]["tab1"])
+    _invalid(cfg, "tab9")
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: c["experiments"]["tab1"].update(attack=["G+TVV"]), r"experiments.tab1.attack: 'G\+TVV'"),
+    (lambda c: c["experiments"]["tab1"].update(dataset="cifar"), "experiments.tab1.dataset: 'cifar'"),
+    (lambda c: c["experiments"]["tab1"].update(model="convnet+widht=3"), "has no argument 'widht'"),
+    (lambda c: c["experiments"]["tab1"].update(model="vgg99"), "unknown model 'vgg99'"),
+    (lambda c: c["experiments"]["tab1"].update(defense="noise"), "unknown defense 'noise'"),
+    (lambda c: c["experiments"]["tab1"].update(round=99), "round: 99 exceeds training.rounds"),
+    (lambda c: c["experiments"]["tab1"].update(batch_size=5), "batch_size 5 not in 1..num_examples=1"),
+    (lambda c: c["attacks"]["G+TV"].update(priors={"bn": 1.0}), "attacks.G\\+TV: the bn prior needs"),
+    (lambda c: c["metrics"].update(lpips="required", lpips_weights="/nonexistent/alex.pth"),
+     "metrics.lpips is 'required'"),
+])
+def test_cross_reference_errors_name_the_key(edit, match):
+    cfg = load()
+    edit(cfg)
+    with pytest.raises(ConfigError, match=match):
+        check_config(cfg)
+
+
+def test_schema_enums_match_registries():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    attack = schema["$defs"]["attack"]["properties"]
+    assert set(attack["objective"]["enum"]) == set(OBJECTIVES.names())
+    assert set(attack["space"]["enum"]) <= set(SPACES.names())
+    assert set(attack["priors"]["properties"]) == set(PRIORS.names())
+    assert set(attack["optimizer"]["enum"]) == set(OPTIMIZERS)
+    assert set(attack["schedule"]["enum"]) == set(SCHEDULES)
+    sources = schema["properties"]["datasets"]["additionalProperties"]["properties"]["source"]["enum"]
+    assert set(sources) == set(SOURCES.names())
+    assert set(schema["properties"]["experiments"]["properties"]) == set(EXPERIMENTS.names())
