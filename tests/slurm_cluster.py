@@ -141,19 +141,38 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        pid = self.dir / "munge" / "munged.pid"
-        if pid.exists():
+        munged = self._munged_pid()
+        if munged is not None:
             try:
-                os.kill(int(pid.read_text().strip()), 15)
+                os.kill(munged, 15)
             except ProcessLookupError:
                 pass
+            # munged daemonised, so it is not our child: wait for it to exit on its own.
+            deadline = time.monotonic() + 20
+            while _alive(munged) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _alive(munged):
+                os.kill(munged, 9)
         if self.wrote_system_conf:
             SYSTEM_CONF.unlink(missing_ok=True)
+
+    def _munged_pid(self) -> int | None:
+        pid = self.dir / "munge" / "munged.pid"
+        return int(pid.read_text().strip()) if pid.exists() else None
 
     def running(self) -> list[int]:
         """PIDs of the daemons this cluster started that are still alive."""
         alive = [p.pid for p in self.procs if p.poll() is None]
-        pid = self.dir / "munge" / "munged.pid"
-        if pid.exists() and Path(f"/proc/{pid.read_text().strip()}").exists():
-            alive.append(int(pid.read_text().strip()))
+        munged = self._munged_pid()
+        if munged is not None and _alive(munged):
+            alive.append(munged)
         return alive
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (exited, not yet reaped by init) counts as gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return fields[0] != "Z"
