@@ -96,3 +96,17 @@ def test_schema_enums_match_registries():
     sources = schema["properties"]["datasets"]["additionalProperties"]["properties"]["source"]["enum"]
     assert set(sources) == set(SOURCES.names())
     assert set(schema["properties"]["experiments"]["properties"]) == set(EXPERIMENTS.names())
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: c["attacks"]["G+gen"]["options"].update(generator="gan"), "generator 'gan' is not a key"),
+    (lambda c: c["generators"]["dcgan"].update(architecture="dcgan+widht=3"), "generators.dcgan"),
+    (lambda c: c["experiments"]["tab2"].update(num_examples=8), "cannot be cut into 5 mini-batches"),
+    (lambda c: c["experiments"]["fig8"].update(dataset="packaged+ood=nope"), "ood='nope'"),
+    (lambda c: c["experiments"]["fig7"].update(dataset="content+victims=cat"), "victims"),
+])
+def test_gia_l_and_view_errors_name_the_key(edit, match):
+    cfg = load()
+    edit(cfg)
+    with pytest.raises((ConfigError, ValueError), match=match):
+        check_config(cfg)

@@ -34,7 +34,7 @@ def dataset_spec(datasets: dict[str, Any], name: str) -> dict[str, Any]:
     """Config entry of ``name``; for a view, ``{"view": {...}}`` with the entries it needs inlined."""
     spec = parse_spec(name)
     if spec.name not in datasets:
-        raise ValueError(f"dataset {spec.name!r} is not a key of `datasets` (known: {', '.join(datasets)})")
+        raise ValueError(f"{spec.name!r} is not a key of `datasets` (known: {', '.join(datasets)})")
     if not spec.kwargs:
         return datasets[name] if name in datasets else datasets[spec.name]
     unknown = sorted(set(spec.kwargs) - set(VIEW_KEYS))
@@ -47,6 +47,10 @@ def dataset_spec(datasets: dict[str, Any], name: str) -> dict[str, Any]:
         if ood not in datasets or ood == spec.name:
             raise ValueError(f"dataset view {name!r}: ood={ood!r} must be another key of `datasets`")
         view["ood_spec"] = datasets[ood]
+    classes = datasets[spec.name].get("classes")
+    if "victims" in spec.kwargs and classes is not None and spec.kwargs["victims"] not in classes:
+        raise ValueError(f"dataset view {name!r}: victims={spec.kwargs['victims']!r} is not a class of "
+                         f"{spec.name} ({', '.join(classes)})")
     if "style" in spec.kwargs:
         from gialib.data.styles import STYLES
 
