@@ -94,6 +94,8 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     if cfg.pretrained is not None:
         raise ValueError(f"generators.{name} is pretrained: it is loaded by the attack, not trained")
     images, _ = load_imageset(data)
+    if cfg.resolution is not None and images.resolution != cfg.resolution:
+        raise ValueError(f"generators.{name} trains at {cfg.resolution} px, got {images.resolution} px data")
     if cfg.dataset is not None and images.name != cfg.dataset:
         raise ValueError(f"generators.{name} trains on dataset {cfg.dataset!r}, got {images.name!r}")
     ckpt = train(images, cfg, seed)

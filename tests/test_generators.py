@@ -41,6 +41,15 @@ def test_generator_trains_on_tiny_set(tiny):
     assert [row["iteration"] for row in ckpt["curve"]] == [1, 50, 100, 150, 200]
 
 
+def test_glo_generator_reconstruction_loss_falls(tiny):
+    data, cfg, _ = tiny
+    glo = GeneratorConfig(**{**cfg.to_dict(), "objective": "glo", "lr": 2e-3, "iterations": 150})
+    ckpt = train_generator(data, glo, seed=0)
+    loss = [row["loss_rec"] for row in ckpt["curve"]]
+    assert loss[-1] < 0.5 * loss[0], loss
+    assert ckpt["curve"][-1]["mmd"] < 0.5 * ckpt["noise_mmd"]
+
+
 def test_generator_training_is_seeded(tiny):
     data, cfg, ckpt = tiny
     short = GeneratorConfig(**{**cfg.to_dict(), "iterations": 3, "log_every": 3})

@@ -83,16 +83,28 @@ class Fig4(Experiment):
 
 
 class _ContentExperiment(Experiment):
-    """A target whose x axis is the victims' data set (categorical): bars, not lines."""
+    """A target whose x axis is the victims' data set (categorical): bars, not lines.
+
+    ``label_column`` is a CSV column derived from each row's dataset name by ``label``;
+    ``plot_x`` is the column the bars are grouped by.
+    """
 
     x = "dataset"
+    plot_x: str = "dataset"
+    label_column: str
+
+    def label(self, dataset: str) -> str:
+        raise NotImplementedError
+
+    def collect(self, config: dict[str, Any]) -> pd.DataFrame:
+        df = super().collect(config)
+        df.insert(1, self.label_column, [self.label(d) for d in df["dataset"]])
+        return df
 
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.panels import category_figure
 
-        category_figure(df, self.x_column, self.hue, self.title, path)
-
-    x_column = "dataset"
+        category_figure(df, self.plot_x, self.hue, self.title, path)
 
 
 @EXPERIMENTS.register("fig7")
@@ -107,21 +119,13 @@ class Fig7(_ContentExperiment):
     name = "fig7"
     title = "Fig. 7: reconstructing content with semantic detail"
     x_label = "victims' content"
-    x_column = "content"
+    plot_x = label_column = "content"
     claim = ("reconstructions keep colours and backgrounds but lose the details that carry the "
              "private information: a clock's hands, digits, text, a ruler's scale, facial features; "
              "GIA-L even replaces them by plausible but wrong content.")
 
-    def collect(self, config: dict[str, Any]) -> pd.DataFrame:
-        df = super().collect(config)
-        df.insert(1, "content", [parse_spec(d).kwargs.get("victims", "all") for d in df["dataset"]])
-        return df
-
-
-def distribution(dataset: str) -> str:
-    """``ID`` for the task's own data (or one class of it); ``OOD`` for an ood= or style= view."""
-    kwargs = parse_spec(dataset).kwargs
-    return "OOD" if ("ood" in kwargs or "style" in kwargs) else "ID"
+    def label(self, dataset: str) -> str:
+        return str(parse_spec(dataset).kwargs.get("victims", "all"))
 
 
 @EXPERIMENTS.register("fig8")
@@ -140,10 +144,12 @@ class Fig8(_ContentExperiment):
              "similarly labelled images, LPIPS on ID data is much lower than on OOD data, because "
              "the generator can only produce what it learned from the in-distribution data.")
 
-    def collect(self, config: dict[str, Any]) -> pd.DataFrame:
-        df = super().collect(config)
-        df.insert(1, "distribution", [distribution(d) for d in df["dataset"]])
-        return df
+    label_column = "distribution"
+
+    def label(self, dataset: str) -> str:
+        """``ID`` for the task's own data (or one class of it); ``OOD`` for an ood= or style= view."""
+        kwargs = parse_spec(dataset).kwargs
+        return "OOD" if ("ood" in kwargs or "style" in kwargs) else "ID"
 
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.tables import _fmt, metrics_present

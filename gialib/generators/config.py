@@ -23,6 +23,10 @@ class GeneratorConfig:
     name: str
     dataset: str | None = None  # trained on this dataset's public split; None: the attacked cell's
     architecture: str = "dcgan"  # spec string of a GENERATORS entry, e.g. dcgan+width=32
+    # Native side in pixels; None: the attacked cell's. A fixed one (like BigGAN's 256) is
+    # trained once and resized to each cell's resolution by the attack.
+    resolution: int | None = None
+    objective: str = "gan"  # gan (DCGAN game) | glo (Generative Latent Optimization)
     iterations: int = 1000
     batch_size: int = 64
     lr: float = 2e-4
@@ -33,6 +37,8 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         where = f"generators.{self.name}"
         if self.pretrained is None:
+            if self.resolution is not None and int(self.resolution) < 8:
+                raise ValueError(f"{where}.resolution must be >= 8, got {self.resolution}")
             for key in ("iterations", "batch_size", "log_every"):
                 if int(getattr(self, key)) < 1:
                     raise ValueError(f"{where}.{key} must be >= 1, got {getattr(self, key)}")
@@ -95,8 +101,8 @@ def generator_file(config: dict[str, Any], attack: str, dataset: str, resolution
     gen = attack_generator(config, attack)
     if gen is None or gen.pretrained is not None:
         return []
-    return [paths.GENERATOR.format(dataset=generator_dataset(gen, dataset), resolution=resolution,
-                                   generator=gen.name)]
+    return [paths.GENERATOR.format(dataset=generator_dataset(gen, dataset),
+                                   resolution=gen.resolution or resolution, generator=gen.name)]
 
 
 def attack_config(config: dict[str, Any], attack: str) -> dict[str, Any]:

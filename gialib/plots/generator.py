@@ -16,9 +16,10 @@ def curve_figure(curve: list[dict[str, Any]], noise_mmd: float, title: str, path
     """Losses of both players and the sample-to-data MMD (with uniform noise's MMD for reference)."""
     it = [r["iteration"] for r in curve]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    axes[0].plot(it, [r["loss_d"] for r in curve], label="discriminator")
-    axes[0].plot(it, [r["loss_g"] for r in curve], label="generator")
-    axes[0].set_ylabel("logistic loss")
+    names = {"loss_d": "discriminator", "loss_g": "generator", "loss_rec": "reconstruction (L1 pyramid)"}
+    for key in [k for k in curve[0] if k.startswith("loss_")]:
+        axes[0].plot(it, [r[key] for r in curve], label=names.get(key, key))
+    axes[0].set_ylabel("training loss")
     axes[0].legend(fontsize=8)
     axes[1].plot(it, [r["mmd"] for r in curve], marker="o", ms=3, label="generator samples")
     axes[1].axhline(noise_mmd, color="grey", ls="--", lw=0.8, label="uniform noise")
