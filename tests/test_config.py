@@ -110,3 +110,16 @@ def test_gia_l_and_view_errors_name_the_key(edit, match):
     edit(cfg)
     with pytest.raises((ConfigError, ValueError), match=match):
         check_config(cfg)
+
+
+def test_validated_attacks_build_their_image_space():
+    """Schema defaults must not leak one space's options into another (pixel takes none)."""
+    from gialib.attacks.spec import AttackSpec
+
+    cfg = load()  # validated: the schema's defaults are filled in
+    for name, entry in cfg["attacks"].items():
+        spec = AttackSpec.from_dict(entry)
+        if spec.space == "pixel":
+            SPACES.get("pixel")((1, 3, 8, 8), dict(spec.options), {})
+        else:
+            assert set(spec.options) <= {"generator", "class_input", "latent_bound", "class_map"}, name
