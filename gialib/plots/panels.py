@@ -59,7 +59,7 @@ def category_figure(df: pd.DataFrame, x: str, hue: str, title: str, path: str) -
     for ax, metric in zip(axes[0], metrics, strict=True):
         sns.barplot(data=df, x=x, y=metric, hue=hue, order=order, errorbar="sd", ax=ax, alpha=0.7)
         sns.stripplot(data=df, x=x, y=metric, hue=hue, order=order, dodge=True, ax=ax, size=3,
-                      color="black", legend=False)
+                      palette="dark:black", legend=False)
         _lpips_lines(ax, metric)
         ax.set_ylabel(LABELS.get(metric, metric))
         ax.tick_params(axis="x", rotation=30, labelsize=7)
