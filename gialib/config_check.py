@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gialib.attacks.spec import AttackSpec
+from gialib.data.views import dataset_spec
 from gialib.defenses import check_defense
 from gialib.experiments import get_experiment
 from gialib.metrics.lpips_metric import lpips_status, require_lpips
@@ -41,6 +42,7 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
             AttackSpec.from_dict(spec)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"attacks.{name}: {exc}") from exc
+    check_generators(config)
     training = config["training"]
     if training["clients_per_round"] > training["num_clients"]:
         raise ConfigError("training.clients_per_round exceeds training.num_clients")
@@ -50,7 +52,12 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
             cells = get_experiment(target, config).cells()
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from exc
-        for field, table in (("dataset", "datasets"), ("attack", "attacks")):
+        for dataset in sorted({c.dataset for c in cells}):
+            try:
+                dataset_spec(config["datasets"], dataset)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.dataset: {exc}") from exc
+        for field, table in (("attack", "attacks"),):
             for value in sorted({getattr(c, field) for c in cells}):
                 if value not in config[table]:
                     raise ConfigError(f"{where}.{field}: {value!r} is not a key of `{table}` "
@@ -68,3 +75,24 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
         for rnd in sorted({c.round for c in cells}):
             if rnd > training["rounds"]:
                 raise ConfigError(f"{where}.round: {rnd} exceeds training.rounds={training['rounds']}")
+
+
+def check_generators(config: dict[str, Any]) -> None:
+    """Every GIA-L attack names a generator entry; a trained one's dataset exists."""
+    from gialib.generators.config import GeneratorConfig, attack_generator
+    from gialib.generators.load import build_architecture
+
+    for name in config.get("generators", {}):
+        try:
+            gen = GeneratorConfig.from_config(config, name)
+            if gen.pretrained is None:
+                build_architecture(gen.architecture, 8, 2)  # names and arguments exist
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"generators.{name}: {exc}") from exc
+        if gen.dataset is not None and gen.dataset not in config["datasets"]:
+            raise ConfigError(f"generators.{name}.dataset: {gen.dataset!r} is not a key of `datasets`")
+    for attack in config["attacks"]:
+        try:
+            attack_generator(config, attack)
+        except ValueError as exc:
+            raise ConfigError(f"attacks.{attack}: {exc}") from exc

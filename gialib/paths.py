@@ -22,6 +22,12 @@ DEFEND = ROOT + "/defend/" + CLIENT + "/trial~{trial}.pt"
 ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trial~{trial}.pt"
 SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trial~{trial}.json"
 
+# GIA-L's generator, trained on the public split of {dataset} at {resolution} (config generators.<name>).
+GENERATOR = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.pt"
+GENERATOR_CURVE = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.curve.csv"
+GENERATOR_CURVE_PLOT = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.curve.png"
+GENERATOR_SAMPLES = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.samples.png"
+
 TABLE = ROOT + "/tables/{target}.csv"
 SUMMARY = ROOT + "/tables/{target}.md"
 FIGURE = ROOT + "/figures/{target}.png"
@@ -43,7 +49,7 @@ def log_of(stage: str, template: str) -> str:
 
 # Regular expressions for the wildcards (Snakemake ``wildcard_constraints``).
 CONSTRAINTS = {
-    "dataset": r"[A-Za-z0-9_\-]+",
+    "dataset": r"[A-Za-z0-9_\-+=]+",  # a datasets key, or a view such as packaged+ood=textures
     "resolution": r"\d+",
     "round": r"\d+",
     "protocol": r"fedsgd|fedavg",
@@ -54,5 +60,6 @@ CONSTRAINTS = {
     "model": r"[^/~]+",
     "defense": r"[^/~]+",
     "attack": r"[^/~]+",
+    "generator": r"[^/~.]+",
     "target": r"[a-z0-9_]+",
 }

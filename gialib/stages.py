@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def prepare_data(output: str, name: str, spec: dict[str, Any], resolution: int, seed: int) -> None:
-    from gialib.data.imageset import prepare_imageset, save_imageset
+    """Dataset ``name`` at ``resolution``; ``spec`` from ``views.dataset_spec`` (an entry or a view)."""
+    from gialib.data.imageset import save_imageset
+    from gialib.data.views import prepare_dataset
 
-    save_imageset(prepare_imageset(name, spec, resolution, seed), output)
+    save_imageset(prepare_dataset(name, spec, resolution, seed), output)
 
 
 def train(output: str, data: str, previous: str | None, model: str, defense: str, round: int,
@@ -66,14 +68,43 @@ def defend(output: str, update: str, defense: str, trial: int, seed: int) -> Non
 
 
 def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], trial: int, seed: int,
-           device: str, threads: int) -> None:
+           device: str, threads: int, generator: str | None = None) -> None:
+    """``generator``: the trained generator file a GIA-L attack (space latent) optimises over."""
     from gialib.attacks.run import run_attack
     from gialib.attacks.spec import AttackSpec
 
     dev = runtime.setup(threads, device)
     record = run_attack(update, checkpoint, AttackSpec.from_dict(spec),
-                        runtime.derive_seed(seed, trial, 31), dev)
+                        runtime.derive_seed(seed, trial, 31), dev, context={"generator_file": generator})
     io.save_pt(record, output)
+
+
+def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: str, data: str,
+                    name: str, generators: dict[str, Any], seed: int, threads: int) -> None:
+    """GIA-L's generator, trained on the public split of ``data`` (config ``generators.<name>``)."""
+    import pandas as pd
+
+    from gialib.data.imageset import load_imageset
+    from gialib.generators.config import GeneratorConfig
+    from gialib.generators.train import train_generator as train
+    from gialib.plots.generator import curve_figure, samples_figure
+
+    runtime.setup(threads)
+    cfg = GeneratorConfig.from_config({"generators": generators}, name)
+    if cfg.pretrained is not None:
+        raise ValueError(f"generators.{name} is pretrained: it is loaded by the attack, not trained")
+    images, _ = load_imageset(data)
+    if cfg.resolution is not None and images.resolution != cfg.resolution:
+        raise ValueError(f"generators.{name} trains at {cfg.resolution} px, got {images.resolution} px data")
+    if cfg.dataset is not None and images.name != cfg.dataset:
+        raise ValueError(f"generators.{name} trains on dataset {cfg.dataset!r}, got {images.name!r}")
+    ckpt = train(images, cfg, seed)
+    pd.DataFrame(ckpt["curve"]).to_csv(curve_csv, index=False)
+    curve_figure(ckpt["curve"], ckpt["noise_mmd"], f"generator {name} on {images.name} "
+                 f"(public split, {images.resolution}px)", curve_png)
+    samples_figure(ckpt["public_examples"], ckpt["samples"], f"generator {name} ({cfg.architecture}) "
+                   f"after {cfg.iterations} iterations", samples_png)
+    io.save_pt(ckpt, output)
 
 
 def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@ rule attack:
     input:
         shared=paths.DEFEND,
         checkpoint=paths.CHECKPOINT,
+        generator=attack_generator_file,
     output:
         paths.ATTACK,
     log:
@@ -9,7 +10,7 @@ rule attack:
     benchmark:
         paths.log_of("attack", paths.ATTACK).removesuffix(".log") + ".benchmark.tsv"
     params:
-        spec=lambda w: config["attacks"][w.attack],
+        spec=lambda w: attack_config(config, w.attack),
         seed=config["seed"],
         device=config["device"],
     threads: THREADS

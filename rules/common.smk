@@ -7,6 +7,8 @@ from gialib import paths
 from gialib.config_check import check_config
 from gialib.metrics.lpips_metric import lpips_status
 from gialib.experiments import get_experiment
+from gialib.generators.config import attack_config, generator_file
+from gialib.data.views import dataset_spec
 
 validate(config, "../config/schema.yaml")
 check_config(config, enforce_lpips=False)
@@ -67,3 +69,8 @@ def previous_checkpoint(w):
 
 def grid_inputs(w):
     return get_experiment(w.target, config).grid_inputs()
+
+
+def attack_generator_file(w):
+    """GIA-L (space latent) also reads its trained generator at the cell's resolution."""
+    return generator_file(config, w.attack, w.dataset, w.resolution)

@@ -4,7 +4,7 @@ rule prepare_data:
     log:
         paths.log_of("data", paths.DATA),
     params:
-        spec=lambda w: config["datasets"][w.dataset],
+        spec=lambda w: dataset_spec(config["datasets"], w.dataset),
         seed=config["seed"],
     resources:
         mem_mb=4000,

@@ -4,3 +4,23 @@
 rule tab1:
     input:
         target_outputs("tab1"),
+
+
+rule tab2:
+    input:
+        target_outputs("tab2"),
+
+
+rule fig4:
+    input:
+        target_outputs("fig4"),
+
+
+rule fig7:
+    input:
+        target_outputs("fig7"),
+
+
+rule fig8:
+    input:
+        target_outputs("fig8"),

@@ -96,3 +96,30 @@ def test_schema_enums_match_registries():
     sources = schema["properties"]["datasets"]["additionalProperties"]["properties"]["source"]["enum"]
     assert set(sources) == set(SOURCES.names())
     assert set(schema["properties"]["experiments"]["properties"]) == set(EXPERIMENTS.names())
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: c["attacks"]["G+gen"]["options"].update(generator="gan"), "generator 'gan' is not a key"),
+    (lambda c: c["generators"]["dcgan"].update(architecture="dcgan+widht=3"), "generators.dcgan"),
+    (lambda c: c["experiments"]["tab2"].update(num_examples=8), "cannot be cut into 5 mini-batches"),
+    (lambda c: c["experiments"]["fig8"].update(dataset="packaged+ood=nope"), "ood='nope'"),
+    (lambda c: c["experiments"]["fig7"].update(dataset="content+victims=cat"), "victims"),
+])
+def test_gia_l_and_view_errors_name_the_key(edit, match):
+    cfg = load()
+    edit(cfg)
+    with pytest.raises((ConfigError, ValueError), match=match):
+        check_config(cfg)
+
+
+def test_validated_attacks_build_their_image_space():
+    """Schema defaults must not leak one space's options into another (pixel takes none)."""
+    from gialib.attacks.spec import AttackSpec
+
+    cfg = load()  # validated: the schema's defaults are filled in
+    for name, entry in cfg["attacks"].items():
+        spec = AttackSpec.from_dict(entry)
+        if spec.space == "pixel":
+            SPACES.get("pixel")((1, 3, 8, 8), dict(spec.options), {})
+        else:
+            assert set(spec.options) <= {"generator", "class_input", "latent_bound", "class_map"}, name

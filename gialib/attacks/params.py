@@ -47,3 +47,7 @@ class PixelParam(ImageParam):
     @torch.no_grad()
     def project(self) -> None:
         self.x.clamp_(0.0, 1.0)
+
+
+# GIA-L's latent space registers itself (import for side effects).
+from gialib.attacks import latent as _latent  # noqa: E402,F401

@@ -38,6 +38,9 @@ class ImageSet:
     split: torch.Tensor  # uint8 [M], values of Split
     classes: tuple[str, ...]
     name: str
+    # Input normalisation (mean, std) when it must not come from this set's own private split:
+    # a view that swaps the victims' images (OOD, one class) keeps its base task's model.
+    norm: tuple[list[float], list[float]] | None = None
 
     def __post_init__(self) -> None:
         m = self.images.shape[0]
@@ -66,6 +69,8 @@ class ImageSet:
 
     def channel_stats(self) -> tuple[list[float], list[float]]:
         """Per-channel mean/std of the private split: the model's input normalisation."""
+        if self.norm is not None:
+            return list(self.norm[0]), list(self.norm[1])
         x = self.floats(self.indices(Split.private))
         return x.mean(dim=(0, 2, 3)).tolist(), x.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
 
@@ -103,5 +108,7 @@ def load_imageset(path: str | Path) -> tuple[ImageSet, dict[str, Any]]:
 
 
 # Register the built-in sources (import for side effects).
+from gialib.data import content as _content  # noqa: E402,F401
+from gialib.data import ood_sets as _ood_sets  # noqa: E402,F401
 from gialib.data import packaged as _packaged  # noqa: E402,F401
 from gialib.data import torchvision_sets as _tv  # noqa: E402,F401

@@ -78,6 +78,7 @@ PHOTOS: dict[str, Callable[[], np.ndarray]] = {
     "clock": _skimage("clock"),
     "text": _skimage("text"),
     "page": _skimage("page"),
+    "horse": _skimage("horse"),  # a binary silhouette (Fig. 8's "other objects")
 }
 
 # Share of tiles per split (private gets the rest).
@@ -131,22 +132,37 @@ def random_crops(photo: torch.Tensor, tiles: list[int], grid: int, count: int, r
     return out
 
 
+def per_class_counts(spec: dict[str, Any]) -> dict[Split, int]:
+    return {Split.private: int(spec["private_per_class"]), Split.public: int(spec["public_per_class"]),
+            Split.test: int(spec["test_per_class"])}
+
+
+def photo_splits(photo: torch.Tensor, photo_name: str, per_class: dict[Split, int], grid: int,
+                 resolution: int, g: torch.Generator) -> dict[Split, torch.Tensor]:
+    """One class from one photograph: its tiles dealt to the splits, random crops inside them."""
+    if min(photo.shape[1:]) // grid < 8:
+        raise ValueError(f"photograph {photo_name} is too small for a {grid}x{grid} tile grid")
+    dealt = _deal_tiles(grid, g)
+    return {split: random_crops(photo, tiles, grid, per_class[split], resolution, g)
+            for split, tiles in dealt.items()}
+
+
+def assemble(name: str, classes: list[str], per_label: list[dict[Split, torch.Tensor]]) -> ImageSet:
+    """An ImageSet from each class's images per split (label = position in ``classes``)."""
+    images, labels, splits = [], [], []
+    for label, dealt in enumerate(per_label):
+        for split, x in dealt.items():
+            images.append(x)
+            labels.append(torch.full((len(x),), label, dtype=torch.int64))
+            splits.append(torch.full((len(x),), int(split), dtype=torch.uint8))
+    return ImageSet(torch.cat(images), torch.cat(labels), torch.cat(splits), tuple(classes), name)
+
+
 @SOURCES.register("packaged")
 def build_packaged(name: str, spec: dict[str, Any], resolution: int, seed: int) -> ImageSet:
     classes = list(spec["classes"])
     grid = int(spec.get("grid", 3))
-    per_class = {Split.private: spec["private_per_class"], Split.public: spec["public_per_class"],
-                 Split.test: spec["test_per_class"]}
-    images, labels, splits = [], [], []
-    for label, photo_name in enumerate(classes):
-        photo = load_photo(photo_name)
-        if min(photo.shape[1:]) // grid < 8:
-            raise ValueError(f"photograph {photo_name} is too small for a {grid}x{grid} tile grid")
-        g = generator(seed, label)
-        dealt = _deal_tiles(grid, g)
-        for split, tiles in dealt.items():
-            n = int(per_class[split])
-            images.append(random_crops(photo, tiles, grid, n, resolution, g))
-            labels.append(torch.full((n,), label, dtype=torch.int64))
-            splits.append(torch.full((n,), int(split), dtype=torch.uint8))
-    return ImageSet(torch.cat(images), torch.cat(labels), torch.cat(splits), tuple(classes), name)
+    per_class = per_class_counts(spec)
+    return assemble(name, classes, [
+        photo_splits(load_photo(photo_name), photo_name, per_class, grid, resolution, generator(seed, label))
+        for label, photo_name in enumerate(classes)])

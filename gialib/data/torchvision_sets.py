@@ -30,8 +30,8 @@ def _to_uint8(dataset, resolution: int,
         xs.append(tf(img))
         ys.append(int(y))
     if not xs:
-        empty = torch.empty((0, 3, resolution, resolution), dtype=torch.uint8)
-        return empty, torch.empty(0, dtype=torch.int64)
+        return (torch.empty((0, 3, resolution, resolution), dtype=torch.uint8),
+                torch.empty(0, dtype=torch.int64))
     return torch.stack(xs).to(torch.uint8), torch.tensor(ys, dtype=torch.int64)
 
 

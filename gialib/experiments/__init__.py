@@ -11,3 +11,5 @@ from gialib.experiments import targets as _targets  # noqa: E402,F401,I001
 from gialib.experiments.plan import CELL_FIELDS, EXPERIMENTS, Cell, Experiment, get_experiment
 
 __all__ = ["CELL_FIELDS", "EXPERIMENTS", "Cell", "Experiment", "get_experiment"]
+from gialib.experiments import local_training as _local_training  # noqa: E402,F401
+from gialib.experiments import training_data as _training_data  # noqa: E402,F401

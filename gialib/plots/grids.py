@@ -43,7 +43,9 @@ def _mosaic(images: list[torch.Tensor], size: int) -> torch.Tensor:
 def reconstruction_grid(cells: list[Cell], x: str, hue: str, title: str, path: str,
                         max_images: int = 16) -> None:
     """Draw ``cells`` (all trials of a target) as truth/reconstruction mosaics."""
-    groups = [k for k in _GROUP_KEYS if k not in (x, hue) and len({getattr(c, k) for c in cells}) > 1]
+    # A field that varies only with x (FedSGD's batch_size with num_examples) is no group.
+    groups = [k for k in _GROUP_KEYS if k not in (x, hue) and len({getattr(c, k) for c in cells}) > 1
+              and len({(getattr(c, x), getattr(c, k)) for c in cells}) > len({getattr(c, x) for c in cells})]
     xs = sorted({getattr(c, x) for c in cells})
     hues = sorted({getattr(c, hue) for c in cells})
     tiles: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
