@@ -10,3 +10,8 @@ rule all:
 rule tab1:
     input:
         target_outputs("tab1"),
+
+
+rule fig15:
+    input:
+        target_outputs("fig15"),
