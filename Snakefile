@@ -1,5 +1,7 @@
 # Gradient leakage in federated learning: every experiment of the SoK as one DAG.
 # Data flows one way: data -> train -> capture -> defend -> attack -> score -> aggregate -> figure.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -9,7 +11,7 @@ min_version("9.0")
 # replaces it rather than being merged into it).
 if not config:
 
-    configfile: "config/config.yaml"
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 
@@ -25,4 +27,13 @@ include: "rules/attack.smk"
 include: "rules/score.smk"
 include: "rules/aggregate.smk"
 include: "rules/figure.smk"
+include: "rules/provenance.smk"
 include: "rules/targets.smk"
+
+
+# Defined here, not in an included file: Snakemake takes the default target
+# from the main Snakefile only.
+rule all:
+    default_target: True
+    input:
+        [f for t in TARGETS for f in target_outputs(t)],

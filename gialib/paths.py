@@ -26,6 +26,12 @@ TABLE = ROOT + "/tables/{target}.csv"
 SUMMARY = ROOT + "/tables/{target}.md"
 FIGURE = ROOT + "/figures/{target}.png"
 GRID = ROOT + "/figures/{target}_grid.png"
+# What this run shows (reStructuredText, included in the report's captions).
+FINDING = ROOT + "/tables/{target}_finding.rst"
+
+# The validated config and the software versions of a run (report's "Provenance").
+RUN_CONFIG = ROOT + "/provenance/config.yaml"
+RUN_VERSIONS = ROOT + "/provenance/versions.yaml"
 
 
 

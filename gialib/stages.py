@@ -113,8 +113,8 @@ def aggregate(output: str, target: str, config: dict[str, Any]) -> None:
     log.info("%s: %d rows -> %s", target, len(df), output)
 
 
-def figure(table: str, summary_out: str, figure_out: str, grid_out: str, target: str,
-           config: dict[str, Any]) -> None:
+def figure(table: str, summary_out: str, figure_out: str, grid_out: str, finding_out: str,
+           target: str, config: dict[str, Any]) -> None:
     import pandas as pd
 
     from gialib.experiments import get_experiment
@@ -125,3 +125,14 @@ def figure(table: str, summary_out: str, figure_out: str, grid_out: str, target:
         fh.write(exp.summarize(df))
     exp.plot(df, figure_out)
     exp.grid(grid_out)
+    with open(finding_out, "w") as fh:
+        fh.write(exp.finding(df))
+
+
+def provenance(config_out: str, versions_out: str, config: dict[str, Any]) -> None:
+    """The validated config (defaults filled in) and the software versions of this run."""
+    import yaml
+
+    for path, obj in ((config_out, config), (versions_out, runtime.versions())):
+        with open(path, "w") as fh:
+            yaml.safe_dump(obj, fh, sort_keys=False)

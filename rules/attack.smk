@@ -13,9 +13,11 @@ rule attack:
         seed=config["seed"],
         device=config["device"],
     threads: THREADS
+    group:
+        "cell"
     resources:
         mem_mb=4000,
-        runtime=120,
+        runtime=attack_runtime,
         gpu=GPUS,
     conda:
         "../envs/gialib.yaml"

@@ -12,9 +12,11 @@ rule capture:
         training=config["training"],
         seed=config["seed"],
     threads: THREADS
+    group:
+        "cell"
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=10,
         gpu=GPUS,
     conda:
         "../envs/gialib.yaml"

@@ -1,4 +1,6 @@
 # Validation first (schema, then cross-references), then the helpers rules share.
+import math
+
 from snakemake.utils import validate
 
 from gialib import paths
@@ -25,6 +27,13 @@ onstart:
     # demands LPIPS stops here if the ImageNet backbone is missing.
     check_config(config, enforce_lpips=True)
 
+# Cheap bookkeeping runs on the submitting host, not as cluster jobs.
+localrules:
+    aggregate,
+    figure,
+    provenance,
+
+
 # A job asks for a GPU only when the config runs models on one.
 GPUS = 0 if config["device"] == "cpu" else 1
 THREADS = config["threads"]
@@ -32,7 +41,20 @@ TARGETS = list(config["experiments"])
 
 
 def target_outputs(target):
-    return [p.format(target=target) for p in (paths.SUMMARY, paths.FIGURE, paths.GRID)]
+    """A target's table, figure and grid, plus the run's provenance files (for the report)."""
+    outputs = (paths.SUMMARY, paths.FIGURE, paths.GRID)
+    return [p.format(target=target) for p in outputs] + [paths.RUN_CONFIG, paths.RUN_VERSIONS]
+
+
+def attack_runtime(w):
+    """Minutes to request for an attack: 50 ms per iteration and restart, plus start-up.
+
+    Generous for a GPU at paper scale (ResNet-18, 32 px); override per cluster with
+    the profile's `set-resources: attack:runtime=...`.
+    """
+    spec = config["attacks"][w.attack]
+    iterations = spec.get("iterations", 500) * spec.get("restarts", 1)
+    return 10 + math.ceil(iterations * 0.05 / 60)
 
 
 def previous_checkpoint(w):

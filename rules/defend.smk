@@ -7,9 +7,11 @@ rule defend:
         paths.log_of("defend", paths.DEFEND),
     params:
         seed=config["seed"],
+    group:
+        "cell"
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=5,
     conda:
         "../envs/gialib.yaml"
     script:

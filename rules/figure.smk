@@ -21,6 +21,7 @@ rule figure:
             category="{target}",
             labels={"target": "{target}", "kind": "reconstructions"},
         ),
+        finding=paths.FINDING,
     log:
         paths.log_of("figure", paths.FIGURE),
     params:

@@ -9,6 +9,8 @@ rule score:
         paths.log_of("score", paths.SCORE),
     params:
         metrics=config["metrics"],
+    group:
+        "cell"
     resources:
         mem_mb=3000,
         runtime=10,

@@ -1,12 +1,6 @@
 # One named rule per paper target: `snakemake tab1` rebuilds Table I and nothing else.
 
 
-rule all:
-    default_target: True
-    input:
-        [f for t in TARGETS for f in target_outputs(t)],
-
-
 rule tab1:
     input:
         target_outputs("tab1"),

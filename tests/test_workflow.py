@@ -1,27 +1,9 @@
 """The workflow end to end on a miniature config, and its static checks."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
-import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-MINI = REPO / "tests" / "data" / "mini.yaml"
-
-
-def snakemake(*args, cwd=REPO, check=True):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n"
-                             f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    return proc
+from tests.conftest import MINI, snakemake
 
 
 def test_lint_is_clean():
@@ -41,17 +23,6 @@ def test_bad_config_stops_before_any_job(tmp_path):
     out = snakemake("-n", "tab1", "--configfile", str(bad), "--directory", str(tmp_path), check=False)
     assert out.returncode != 0
     assert "batchsize" in out.stdout + out.stderr
-
-
-@pytest.fixture(scope="module")
-def mini_runs(tmp_path_factory):
-    """Two independent runs of the miniature config (determinism check)."""
-    dirs = []
-    for k in range(2):
-        d = tmp_path_factory.mktemp(f"run{k}")
-        snakemake("tab1", "--configfile", str(MINI), "--directory", str(d), "--cores", "2")
-        dirs.append(d)
-    return dirs
 
 
 def test_end_to_end_outputs(mini_runs):

@@ -45,5 +45,8 @@ def collect(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
         row["config_digest"] = digest
         row.update(flatten("", {"provenance": score["provenance"]}))
         row.update(flatten("training", config["training"]))
+        row.update(flatten("client", config["client"]))
+        row.update(flatten("dataset_spec", config["datasets"][cell.dataset]))
+        row.update(flatten("metrics", config["metrics"]))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -134,6 +134,12 @@ class Experiment:
 
         metric_figure(df, self, path)
 
+    def finding(self, df: pd.DataFrame) -> str:
+        """What this run shows, in one paragraph of reStructuredText (for report captions)."""
+        from gialib.plots.tables import trend_finding
+
+        return trend_finding(df, self)
+
     def grid(self, path: str) -> None:
         from gialib.plots.grids import reconstruction_grid
 

@@ -39,3 +39,33 @@ def summary_markdown(df: pd.DataFrame, exp: Experiment) -> str:
         table.columns = [f"{exp.x_label or exp.x}={c}" for c in table.columns]
         lines += [f"## {metric}", "", table.reset_index().to_markdown(index=False), ""]
     return "\n".join(lines)
+
+
+def primary_metric(df: pd.DataFrame) -> str:
+    """LPIPS where it was computed (the paper's metric), else PSNR."""
+    return "lpips" if df["lpips"].notna().any() else "psnr"
+
+
+def trend_finding(df: pd.DataFrame, exp: Experiment) -> str:
+    """Per attack (and other varying fields): the metric at each swept value and its trend.
+
+    The trend is Spearman's rank correlation between the swept value and the
+    per-trial metric (pandas), so "falls" / "rises" is read off the data, not assumed.
+    """
+    metric = primary_metric(df)
+    groups = [exp.hue] + [g for g in varying(df, exclude=(exp.x, "trial")) if g != exp.hue]
+    better = "lower" if metric == "lpips" else "higher"
+    lines = [f"Metric: {metric.upper()} ({better} is better), mean over "
+             f"{df['trial'].nunique()} trial(s) per point."]
+    for key, part in df.groupby(groups):
+        label = ", ".join(f"{g}={v}" for g, v in zip(groups, key, strict=True))
+        means = part.groupby(exp.x)[metric].mean()
+        values = "; ".join(f"{exp.x}={x}: {m:.3g}" for x, m in means.items())
+        rho = part[[exp.x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
+        if math.isnan(rho) or len(means) < 2:
+            trend = "no trend can be read off"
+        else:
+            direction = "rises" if rho > 0 else "falls"
+            trend = f"{metric.upper()} {direction} with {exp.x} (Spearman rho = {rho:+.2f})"
+        lines.append(f"- **{label}**: {values}. {trend}.")
+    return "\n".join(lines) + "\n"
