@@ -14,7 +14,7 @@ from gialib.defenses.quantize import levels
 from gialib.experiments import get_experiment
 from gialib.experiments.tradeoff import points
 from tests.test_config import load
-from tests.test_workflow import REPO, snakemake
+from tests.conftest import REPO, snakemake
 
 THRESHOLDS = {"lpips": 0.1, "psnr": 20.0, "ssim": 0.5}
 
@@ -79,6 +79,17 @@ def test_bad_fig15_config_is_a_clear_error(edit, match):
         check_config(cfg, enforce_lpips=False)
 
 
+def test_bad_defence_stops_the_workflow_before_any_job(tmp_path):
+    cfg = _mini_config()
+    cfg["experiments"]["fig15"]["defense"] = ["none", "topk+ratio=1.5"]
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    out = snakemake("-n", "fig15", "--configfile", str(tmp_path / "bad.yaml"), "--directory",
+                    str(tmp_path), check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "experiments.fig15.defense" in text and "ratio must be" in text
+    assert not (tmp_path / "results").exists()
+
+
 def test_fig15_settings_are_rejected_elsewhere():
     cfg = load()
     cfg["experiments"]["tab1"]["accuracy_drop"] = 0.05
@@ -140,6 +151,8 @@ def test_fig15_table_joins_accuracy_and_privacy(mini_fig15):
     summary = (mini_fig15 / "tables/fig15.md").read_text()
     for text in ("Trade-off per defence", "Reading", "Test accuracy per round", "bits=2"):
         assert text in summary
+    finding = (mini_fig15 / "tables/fig15_finding.rst").read_text()
+    assert "undefended" in finding and "quantize" in finding
     assert (mini_fig15 / "figures/fig15.png").stat().st_size > 0
     assert (mini_fig15 / "figures/fig15_grid.png").stat().st_size > 0
 

@@ -114,6 +114,12 @@ class Fig15(Experiment):
 
         return tradeoff_markdown(df, self)
 
+    def finding(self, df: pd.DataFrame) -> str:
+        """Per attack and defence: whether it breaks the attack and at what accuracy cost (RST)."""
+        from gialib.plots.tradeoff import tradeoff_finding
+
+        return tradeoff_finding(df, self)
+
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.tradeoff import tradeoff_figure
 

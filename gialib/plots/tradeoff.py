@@ -80,6 +80,15 @@ def tradeoff_markdown(df: pd.DataFrame, exp: Fig15) -> str:
     return "\n".join(lines)
 
 
+def tradeoff_finding(df: pd.DataFrame, exp: Fig15) -> str:
+    """The reading of the trade-off (one bullet per attack and defence), read off the data."""
+    pts = _points(df, exp)
+    metric = pts["quality"].iloc[0]
+    head = (f"Attack quality: {metric.upper()}, mean over {df['trial'].nunique()} trial(s); "
+            f"utility: final test accuracy after {int(df['final_round'].iloc[0])} rounds.")
+    return "\n".join([head, ""] + reading(pts, exp.thresholds(), exp.accuracy_drop())) + "\n"
+
+
 def tradeoff_figure(df: pd.DataFrame, exp: Fig15, path: str) -> None:
     """Attack quality vs final accuracy per metric, with the paper's lines, and accuracy per round."""
     thresholds, drop = exp.thresholds(), exp.accuracy_drop()
