@@ -32,6 +32,10 @@ def _format_value(value: Any) -> str:
         return "[" + ",".join(_format_value(v) for v in value) + "]"
     if value is None:
         return "null"
+    if isinstance(value, float):
+        # repr(1e-05) is "1e-05", which YAML reads back as text: write "1.0e-05"
+        mantissa, e, exponent = repr(value).partition("e")
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else repr(value)
     return str(value)
 
 

@@ -24,3 +24,8 @@ rule fig7:
 rule fig8:
     input:
         target_outputs("fig8"),
+
+
+rule fig15:
+    input:
+        target_outputs("fig15"),

@@ -71,7 +71,7 @@ def test_unknown_target_is_rejected():
     (lambda c: c["experiments"]["tab1"].update(dataset="cifar"), "experiments.tab1.dataset: 'cifar'"),
     (lambda c: c["experiments"]["tab1"].update(model="convnet+widht=3"), "has no argument 'widht'"),
     (lambda c: c["experiments"]["tab1"].update(model="vgg99"), "unknown model 'vgg99'"),
-    (lambda c: c["experiments"]["tab1"].update(defense="noise"), "unknown defense 'noise'"),
+    (lambda c: c["experiments"]["tab1"].update(defense="jpeg"), "unknown defense 'jpeg'"),
     (lambda c: c["experiments"]["tab1"].update(round=99), "round: 99 exceeds training.rounds"),
     (lambda c: c["experiments"]["tab1"].update(batch_size=5), "batch_size 5 not in 1..num_examples=1"),
     (lambda c: c["attacks"]["G+TV"].update(priors={"bn": 1.0}), "attacks.G\\+TV: the bn prior needs"),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.test_workflow import REPO, snakemake
+from tests.conftest import REPO, snakemake
 
 MINI = REPO / "tests" / "data" / "mini_gial.yaml"
 

@@ -1,49 +1,69 @@
 """Post-processing of a shared update (Sec. 6): a defence is a small function on the tensors.
 
-A defence is named by a spec string (``none``, later e.g. ``quantize+bits=4``); the
-same string names it in configs, wildcards and paths. It is applied by the client
-to every update during FL training and, by the ``defend`` stage, to the captured
+A defence is named by a spec string, e.g. ``none``, ``quantize+bits=4``,
+``quantize+bits=4+stochastic=false``, ``topk+ratio=0.1+per_layer=true``,
+``clip+bound=1.0``, ``noise+sigma=0.01`` or, the local DP mechanism, clipping then
+noise: ``noise+bound=1.0+sigma=0.5``. The same string names it in configs,
+wildcards and paths. It is applied by the client to every update during FL
+training (``fl.server.train_round``) and, by the ``defend`` stage, to the captured
 update the adversary attacks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 
 import torch
 
-from gialib.registry import Registry
-from gialib.spec import parse_spec
+# Each module registers its defence (import for side effects).
+from gialib.defenses import clip, noise, quantize, topk  # noqa: F401
+from gialib.defenses.base import DEFENSES, GUARANTEES, UNDEFINED, Tensors
+from gialib.spec import Spec, parse_spec
 
-Tensors = dict[str, torch.Tensor]
-DEFENSES: Registry[Callable[..., Tensors]] = Registry("defense")
+__all__ = ["DEFENSES", "Tensors", "apply_defense", "check_defense", "privacy_guarantee"]
+
+_ARGS = ("tensors", "g")
+# A two-tensor update that ``check_defense`` runs a defence on, so its own checks fire.
+_PROBE = {"weight": torch.tensor([[0.5, -1.0], [0.25, 2.0]]), "bias": torch.tensor([-0.75, 0.1])}
 
 
-@DEFENSES.register("none")
-def none(tensors: Tensors, g: torch.Generator) -> Tensors:
-    """The undefended baseline: the update is shared as computed."""
-    return tensors
+def _parse(text: str) -> Spec:
+    """The spec of ``text``, its keys checked against the defence's parameters."""
+    spec = parse_spec(text)
+    params = inspect.signature(DEFENSES.get(spec.name)).parameters
+    known = [k for k in params if k not in _ARGS]
+    for key in spec.kwargs:
+        if key not in known:
+            raise ValueError(f"defense {text!r}: {spec.name} has no parameter {key!r}"
+                             f"{'; parameters: ' + ', '.join(known) if known else ''}")
+    missing = [k for k in known if params[k].default is inspect.Parameter.empty
+               and k not in spec.kwargs]
+    if missing:
+        raise ValueError(f"defense {text!r}: {spec.name} needs parameter(s) {', '.join(missing)}")
+    return spec
 
 
 def check_defense(text: str) -> None:
-    """Raise ``ValueError`` naming the problem if ``text`` is not a valid defence spec."""
-    spec = parse_spec(text)
-    DEFENSES.get(spec.name)
-    _validate(spec.name, spec.kwargs, text)
+    """Raise ``ValueError`` naming the key if ``text`` is not a valid defence spec.
 
-
-def _validate(name: str, kwargs: dict, text: str) -> None:
-    import inspect
-
-    params = inspect.signature(DEFENSES.get(name)).parameters
-    for key in kwargs:
-        if key in ("tensors", "g") or key not in params:
-            raise ValueError(f"defense {text!r}: {name} has no parameter {key!r}")
+    Runs the defence on a tiny probe update: the parameter checks a config gets
+    before any job are the very checks the defence makes when it runs.
+    """
+    apply_defense(text, _PROBE, torch.Generator().manual_seed(0))
 
 
 def apply_defense(text: str, tensors: Tensors, g: torch.Generator) -> Tensors:
     """Apply defence ``text`` to ``tensors`` (a gradient or model update) with generator ``g``."""
-    spec = parse_spec(text)
-    fn = DEFENSES.get(spec.name)
-    _validate(spec.name, spec.kwargs, text)
-    return fn({k: v.detach() for k, v in tensors.items()}, g, **spec.kwargs)
+    spec = _parse(text)
+    try:
+        return DEFENSES.get(spec.name)({k: v.detach() for k, v in tensors.items()}, g, **spec.kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (spec {text!r})") from exc
+
+
+def privacy_guarantee(text: str) -> dict[str, float | None]:
+    """(epsilon, delta) of one update shared under defence ``text``; None where undefined."""
+    spec = _parse(text)
+    if spec.name not in GUARANTEES:
+        return dict(UNDEFINED)
+    return GUARANTEES.get(spec.name)(**spec.kwargs)

@@ -50,7 +50,7 @@ class Tab2(Experiment):
              "one full-batch step, quality falls as N/B grows (LPIPS 0.066 at N/B = 1 to 0.116 at 5 "
              "for GIA-O), so knowing B helps more as N/B grows.")
 
-    def __init__(self, cfg: dict[str, Any]) -> None:
+    def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         cfg = dict(cfg)
         for key in ("batch_size", "local_updates"):
             if key in cfg:
@@ -59,7 +59,7 @@ class Tab2(Experiment):
             raise ValueError("missing key num_batches (N/B values to sweep)")
         self.num_batches = [int(k) for k in _as_list(cfg.pop("num_batches"))]
         self.epochs = int(cfg.pop("epochs", 1))
-        super().__init__(cfg)
+        super().__init__(cfg, config)
 
     def sweep(self) -> dict[str, list[Any]]:
         return {**super().sweep(), "num_batches": self.num_batches}

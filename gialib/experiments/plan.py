@@ -57,14 +57,18 @@ class Experiment:
     x_label: ClassVar[str] = ""
     # What the paper reports for this target (shown in report captions).
     claim: ClassVar[str] = ""
+    # Keys of the target's config entry that are settings, not cell fields.
+    options: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, cfg: dict[str, Any]) -> None:
+    def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         self.cfg = cfg
+        # The whole config, for targets whose inputs depend on other blocks (e.g. training.rounds).
+        self.config = config if config is not None else {}
 
     def sweep(self) -> dict[str, list[Any]]:
         """Values per cell field (before derived fields are filled in)."""
         cfg = dict(self.cfg)
-        unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS)
+        unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS) - set(self.options)
         if unknown:
             raise ValueError(f"experiments.{self.name}: unknown key(s) {sorted(unknown)}")
         grid = {k: _as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
@@ -154,4 +158,4 @@ def get_experiment(name: str, config: dict[str, Any]) -> Experiment:
         cfg = config["experiments"][name]
     except KeyError:
         raise ValueError(f"config has no experiments.{name} entry") from None
-    return cls(cfg)
+    return cls(cfg, config)

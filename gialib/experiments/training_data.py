@@ -19,9 +19,9 @@ FIG4_PANELS = (("resolution", "resolution (px)", "num_examples"),
 class _Panel(Experiment):
     """One panel of a multi-panel target (shares the target's name in error messages)."""
 
-    def __init__(self, name: str, cfg: dict[str, Any]) -> None:
+    def __init__(self, name: str, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         self.name = name
-        super().__init__(cfg)
+        super().__init__(cfg, config)
 
 
 @EXPERIMENTS.register("fig4")
@@ -41,14 +41,14 @@ class Fig4(Experiment):
              "batch size grow: above 128 px every method has LPIPS > 0.3; GIA-O succeeds up to "
              "batch size ~30, and GIA-L (G+gen) degrades most slowly.")
 
-    def __init__(self, cfg: dict[str, Any]) -> None:
+    def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         cfg = dict(cfg)
         at = cfg.pop("at", None)
         if not isinstance(at, dict) or set(at) != {"resolution", "num_examples"}:
             raise ValueError("`at` must give the fixed resolution and num_examples of the two panels")
         self.at = {k: int(v) for k, v in at.items()}
-        super().__init__(cfg)
-        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held]}) for x, _, held in FIG4_PANELS}
+        super().__init__(cfg, config)
+        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held]}, config) for x, _, held in FIG4_PANELS}
 
     def cells(self) -> list[Cell]:
         out: list[Cell] = []

@@ -1,0 +1,146 @@
+"""Fig. 15's outputs: the trade-off table (Markdown) and the attack-quality-vs-accuracy figure."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from gialib.experiments.tradeoff import UNDEFENDED, accuracy_curves, points, reading  # noqa: E402
+from gialib.plots.figures import LABELS  # noqa: E402
+from gialib.plots.tables import metrics_present  # noqa: E402
+
+if TYPE_CHECKING:
+    from gialib.experiments.post_processing import Fig15
+
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_STYLES = ("-", "--", ":", "-.")
+
+
+def _fmt(mean: float, sd: float, digits: int) -> str:
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}" if not math.isnan(sd) else f"{mean:.{digits}f}"
+
+
+def _eps(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.3g}"
+
+
+def _points(df: pd.DataFrame, exp: Fig15) -> pd.DataFrame:
+    """The trade-off points, attacks in order and defences in config order."""
+    pts = points(df, exp.thresholds(), exp.accuracy_drop())
+    rank = {d: i for i, d in enumerate(exp.defenses())}
+    return pts.sort_values(["attack", "defense"], key=lambda c: c.map(rank) if c.name == "defense"
+                           else c).reset_index(drop=True)
+
+
+def tradeoff_markdown(df: pd.DataFrame, exp: Fig15) -> str:
+    thresholds, drop = exp.thresholds(), exp.accuracy_drop()
+    pts = _points(df, exp)
+    metric = pts["quality"].iloc[0]
+    scores = [m for m in metrics_present(df)]
+    rounds = int(df["final_round"].iloc[0])
+    lines = [f"# {exp.title}", "",
+             f"Attack quality: {metric} (mean ± sd over {df['trial'].nunique()} trials per cell); "
+             f"utility: test accuracy of the global model after {rounds} FL rounds with the defence "
+             f"applied to every client's update. Reconstruction threshold: {json.dumps(thresholds)}; "
+             f"accuracy budget: a drop of at most {drop:.3f} from the undefended run. "
+             "(epsilon, delta): one shared update under local DP, where defined.", ""]
+    lines += [f"- {s}" for s in sorted(df["lpips_status"].unique())] + [""]
+    table = pd.DataFrame({
+        "attack": pts["attack"], "defence": pts["family"], "setting": pts["setting"],
+        "test accuracy": pts["test_accuracy"].map("{:.3f}".format),
+        "drop": pts["accuracy_drop"].map("{:+.3f}".format),
+        **{m: [_fmt(a, b, 2 if m == "psnr" else 3) for a, b in zip(pts[f"{m}_mean"], pts[f"{m}_sd"],
+                                                                    strict=True)] for m in scores},
+        "epsilon": pts["epsilon"].map(_eps), "delta": pts["delta"].map(_eps),
+        "defended": pts["defended"].map({True: "yes", False: "no"}),
+        "keeps utility": pts["keeps_utility"].map({True: "yes", False: "no"}),
+        "best": pts["best"].map({True: "**best**", False: ""}),
+    })
+    lines += ["## Trade-off per defence and setting", "",
+              table.to_markdown(index=False, disable_numparse=True), "",
+              "## Reading", ""] + reading(pts, thresholds, drop) + [""]
+    curves = accuracy_curves(df)
+    wide = curves.pivot(index="defense", columns="round", values="test_accuracy").loc[
+        [d for d in exp.defenses() if d in set(curves["defense"])]]
+    wide.columns = [f"round {c}" for c in wide.columns]
+    lines += ["## Test accuracy per round", "", wide.reset_index().to_markdown(index=False,
+                                                                               floatfmt=".3f"), ""]
+    return "\n".join(lines)
+
+
+def tradeoff_finding(df: pd.DataFrame, exp: Fig15) -> str:
+    """The reading of the trade-off (one bullet per attack and defence), read off the data."""
+    pts = _points(df, exp)
+    metric = pts["quality"].iloc[0]
+    head = (f"Attack quality: {metric.upper()}, mean over {df['trial'].nunique()} trial(s); "
+            f"utility: final test accuracy after {int(df['final_round'].iloc[0])} rounds.")
+    return "\n".join([head, ""] + reading(pts, exp.thresholds(), exp.accuracy_drop())) + "\n"
+
+
+def tradeoff_figure(df: pd.DataFrame, exp: Fig15, path: str) -> None:
+    """Attack quality vs final accuracy per metric, with the paper's lines, and accuracy per round."""
+    thresholds, drop = exp.thresholds(), exp.accuracy_drop()
+    pts = _points(df, exp)
+    metrics = [m for m in metrics_present(df) if m != "label_accuracy"]
+    families = sorted(pts["family"].unique(), key=lambda f: (f != UNDEFENDED, f))
+    colors = dict(zip(families, ["black"] + sns.color_palette("tab10", len(families)), strict=False))
+    markers = dict(zip(sorted(pts["attack"].unique()), _MARKERS, strict=False))
+    base = float(pts.loc[pts["family"] == UNDEFENDED, "test_accuracy"].iloc[0])
+    fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(4.6 * (len(metrics) + 1), 4.0), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=False):
+        for r in pts.itertuples():
+            star = r.family == UNDEFENDED
+            ax.errorbar(r.test_accuracy, getattr(r, f"{metric}_mean"), yerr=getattr(r, f"{metric}_sd"),
+                        color=colors[r.family], marker="*" if star else markers[r.attack],
+                        ms=13 if star else 6, capsize=2, lw=0.8, ls="none", zorder=4 if star else 2)
+            ax.annotate(r.setting, (r.test_accuracy, getattr(r, f"{metric}_mean")), fontsize=6,
+                        xytext=(4, 3), textcoords="offset points", color=colors[r.family])
+            if r.best:
+                ax.plot(r.test_accuracy, getattr(r, f"{metric}_mean"), marker="o", ms=15, mfc="none",
+                        mec=colors[r.family], mew=1.5)
+        if metric in thresholds:
+            ax.axhline(thresholds[metric], color="tab:blue", lw=1, ls="--")
+            ax.text(ax.get_xlim()[0], thresholds[metric], " reconstruction threshold", fontsize=7,
+                    va="bottom", color="tab:blue")
+        ax.axvline(base - drop, color="tab:red", lw=1, ls="--")
+        ax.text(base - drop, ax.get_ylim()[0], f"undefended - {drop:g} ", fontsize=7, va="bottom",
+                color="tab:red", rotation=90, ha="right")
+        ax.set_xlabel("final test accuracy")
+        ax.set_ylabel(LABELS.get(metric, metric))
+    handles = [plt.Line2D([], [], color=colors[f], marker="*" if f == UNDEFENDED else "o", ls="none",
+                          label=f) for f in families]
+    handles += [plt.Line2D([], [], color="grey", marker=m, ls="none", label=a) for a, m in markers.items()]
+    handles.append(plt.Line2D([], [], color="grey", marker="o", ms=11, mfc="none", ls="none",
+                              label="best trade-off"))
+    axes[0][0].legend(handles=handles, fontsize=7, loc="best")
+    ax = axes[0][-1]
+    curves = accuracy_curves(df)
+    curves["family"] = curves["defense"].map(dict(zip(pts["defense"], pts["family"], strict=False)))
+    seen: dict[str, int] = {}
+    for defense in [d for d in exp.defenses() if d in set(curves["defense"])]:
+        rows = curves[curves["defense"] == defense]
+        fam = rows["family"].iloc[0]
+        style = _STYLES[seen.setdefault(fam, 0) % len(_STYLES)]
+        seen[fam] += 1
+        ax.plot(rows["round"], rows["test_accuracy"], color=colors[fam], ls=style,
+                lw=2 if fam == UNDEFENDED else 1.2, zorder=3 if fam == UNDEFENDED else 2, label=defense)
+    ax.set_xlabel("FL round")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("accuracy per round (one line per defence)", fontsize=8)
+    ax.legend(fontsize=5, ncol=2)
+    fig.suptitle(f"{exp.title} (mean ± sd over {df['trial'].nunique()} trials)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
