@@ -13,8 +13,8 @@ from gialib.defenses import privacy_guarantee
 from gialib.defenses.quantize import levels
 from gialib.experiments import get_experiment
 from gialib.experiments.tradeoff import points
-from tests.test_config import load
 from tests.conftest import REPO, snakemake
+from tests.test_config import load
 
 THRESHOLDS = {"lpips": 0.1, "psnr": 20.0, "ssim": 0.5}
 

@@ -48,7 +48,8 @@ class Fig4(Experiment):
             raise ValueError("`at` must give the fixed resolution and num_examples of the two panels")
         self.at = {k: int(v) for k, v in at.items()}
         super().__init__(cfg, config)
-        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held]}, config) for x, _, held in FIG4_PANELS}
+        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held]}, config)
+                       for x, _, held in FIG4_PANELS}
 
     def cells(self) -> list[Cell]:
         out: list[Cell] = []
