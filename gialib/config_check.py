@@ -13,6 +13,7 @@ from typing import Any
 from gialib.attacks.spec import AttackSpec
 from gialib.defenses import check_defense
 from gialib.experiments import get_experiment
+from gialib.metrics.igsa import IGSAConfig
 from gialib.metrics.lpips_metric import lpips_status, require_lpips
 from gialib.models.registry import check_model_spec
 
@@ -41,6 +42,10 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
             AttackSpec.from_dict(spec)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"attacks.{name}: {exc}") from exc
+    try:
+        IGSAConfig.from_dict(config.get("igsa", {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"igsa: {exc}") from exc
     training = config["training"]
     if training["clients_per_round"] > training["num_clients"]:
         raise ConfigError("training.clients_per_round exceeds training.num_clients")

@@ -17,7 +17,8 @@ from gialib.data.imageset import SOURCES, ImageSet, Split
 from gialib.runtime import generator
 
 
-def _to_uint8(dataset, resolution: int, limit: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def _to_uint8(dataset, resolution: int,
+              limit: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     from torchvision.transforms import v2
 
     tf = v2.Compose([v2.ToImage(), v2.Resize(resolution, antialias=True), v2.CenterCrop(resolution),
@@ -29,7 +30,8 @@ def _to_uint8(dataset, resolution: int, limit: torch.Tensor | None = None) -> tu
         xs.append(tf(img))
         ys.append(int(y))
     if not xs:
-        return torch.empty((0, 3, resolution, resolution), dtype=torch.uint8), torch.empty(0, dtype=torch.int64)
+        empty = torch.empty((0, 3, resolution, resolution), dtype=torch.uint8)
+        return empty, torch.empty(0, dtype=torch.int64)
     return torch.stack(xs).to(torch.uint8), torch.tensor(ys, dtype=torch.int64)
 
 

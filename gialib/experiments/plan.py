@@ -57,6 +57,8 @@ class Experiment:
     x_label: ClassVar[str] = ""
     # What the paper reports for this target (shown in report captions).
     claim: ClassVar[str] = ""
+    # Config keys of this target that are settings, not swept cell fields (e.g. fig10's window).
+    options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
@@ -64,7 +66,7 @@ class Experiment:
     def sweep(self) -> dict[str, list[Any]]:
         """Values per cell field (before derived fields are filled in)."""
         cfg = dict(self.cfg)
-        unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS)
+        unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS) - set(self.options)
         if unknown:
             raise ValueError(f"experiments.{self.name}: unknown key(s) {sorted(unknown)}")
         grid = {k: _as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
