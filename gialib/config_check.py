@@ -14,6 +14,7 @@ from gialib.attacks.spec import AttackSpec
 from gialib.data.views import dataset_spec
 from gialib.defenses import check_defense
 from gialib.experiments import get_experiment
+from gialib.metrics.igsa import IGSAConfig
 from gialib.metrics.lpips_metric import lpips_status, require_lpips
 from gialib.models.registry import check_model_spec
 
@@ -43,6 +44,10 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"attacks.{name}: {exc}") from exc
     check_generators(config)
+    try:
+        IGSAConfig.from_dict(config.get("igsa", {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"igsa: {exc}") from exc
     training = config["training"]
     if training["clients_per_round"] > training["num_clients"]:
         raise ConfigError("training.clients_per_round exceeds training.num_clients")

@@ -12,6 +12,8 @@ ROOT = "results"
 
 DATA = ROOT + "/data/{dataset}/resolution~{resolution}.pt"
 CHECKPOINT = ROOT + "/train/{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}.pt"
+# IGSA (Sec. 5.1.1) of one round's global model.
+IGSA = ROOT + "/igsa/{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}.json"
 
 # The attacked client's update: where in training it happened and how the client trained.
 CLIENT = ("{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}/{protocol}"

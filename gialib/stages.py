@@ -40,6 +40,36 @@ def train(output: str, data: str, previous: str | None, model: str, defense: str
     io.save_pt(ckpt, output)
 
 
+def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: str, seed: int,
+         device: str, threads: int) -> None:
+    """IGSA (Sec. 5.1.1) of a round's global model at a few private images (the same every round),
+    with BatchNorm as in the attacked client's forward (``bn_mode``)."""
+    import time
+
+    import torch
+
+    from gialib.data.imageset import Split, load_imageset
+    from gialib.fl.server import load_checkpoint
+    from gialib.metrics.igsa import IGSAConfig, igsa
+
+    dev = runtime.setup(threads, device)
+    conf = IGSAConfig.from_dict(cfg)
+    images, _ = load_imageset(data)
+    model, ckpt = load_checkpoint(checkpoint)
+    pool = images.indices(Split.private)
+    if conf.num_inputs > len(pool):
+        raise ValueError(f"igsa.num_inputs={conf.num_inputs} exceeds the {len(pool)} private images")
+    idx = pool[torch.randperm(len(pool), generator=runtime.generator(seed, 41))[: conf.num_inputs]]
+    start = time.perf_counter()
+    out = igsa(model.to(dev), images.floats(idx).to(dev), images.labels[idx].to(dev), conf,
+               runtime.generator(seed, 42), bn_mode)
+    out.update(seconds=time.perf_counter() - start, round=int(ckpt["round"]), model=ckpt["model"],
+               indices=idx.tolist(), checkpoint=str(checkpoint), versions=runtime.versions())
+    log.info("IGSA %.4g (sd %.3g over %d inputs) of %s round %d in %.1fs", out["igsa"],
+             out["igsa_std"], conf.num_inputs, ckpt["model"], ckpt["round"], out["seconds"])
+    io.save_json(out, output)
+
+
 def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protocol: str,
             num_examples: int, batch_size: int, local_updates: int, trial: int,
             client: dict[str, Any], training: dict[str, Any], seed: int) -> None:
@@ -51,7 +81,8 @@ def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protoco
     update, truth = capture_update(checkpoint, images, TrainingConfig.from_config(training),
                                    protocol=protocol, num_examples=num_examples,
                                    batch_size=batch_size, local_updates=local_updates,
-                                   lr=client["lr"], shuffle=client["shuffle"], trial=trial, seed=seed)
+                                   lr=client["lr"], shuffle=client["shuffle"], trial=trial, seed=seed,
+                                   bn_mode=client.get("bn_mode", "train"))
     update.save(update_out)
     io.save_pt(truth, truth_out)
 
@@ -130,7 +161,8 @@ def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, 
         "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
         "attack_loss": rec["loss"], "update": {"protocol": u.protocol, "num_examples": u.num_examples,
         "batch_size": u.batch_size, "local_updates": u.local_updates, "lr": u.lr, "round": u.round,
-        "model": u.model, "defense": u.defense, **u.meta}, "versions": runtime.versions()}
+        "model": u.model, "defense": u.defense, "bn_mode": u.bn_mode, **u.meta},
+        "versions": runtime.versions()}
     log.info("score: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", out["psnr"], out["ssim"],
              f"{out['lpips']:.4f}" if available else "n/a", out["label_accuracy"])
     io.save_json(out, output)

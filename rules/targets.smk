@@ -29,3 +29,28 @@ rule fig8:
 rule fig15:
     input:
         target_outputs("fig15"),
+
+
+rule fig10:
+    input:
+        target_outputs("fig10"),
+
+
+rule fig13:
+    input:
+        target_outputs("fig13"),
+
+
+rule fig14:
+    input:
+        target_outputs("fig14"),
+
+
+rule tab3:
+    input:
+        target_outputs("tab3"),
+
+
+rule tab4:
+    input:
+        target_outputs("tab4"),

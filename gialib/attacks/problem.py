@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gialib.attacks.spec import ThreatSpec
-from gialib.fl.local import bn_statistics, gradient, local_training, split_state
+from gialib.fl.local import bn_statistics, gradient, local_training, set_bn_mode, split_state
 from gialib.fl.update import ClientUpdate
 
 
@@ -24,15 +24,17 @@ class InversionProblem:
         self.model = model
         self.update = update
         self.threat = threat
-        model.train()  # bn_mode "train": the client's forward used batch statistics
-        if update.bn_mode != "train":
-            raise ValueError(f"unsupported bn_mode {update.bn_mode!r}")
+        set_bn_mode(model, update.bn_mode)  # BatchNorm as in the client's forward
         self.params, self.buffers = split_state(model)
         self.names = list(update.tensors) if names is None else list(names)
         missing = [n for n in self.names if n not in self.params]
         if missing:
             raise ValueError(f"update tensors {missing[:3]} are not parameters of the model")
         self.target = [update.tensors[n].detach() for n in self.names]
+        # A FedSGD gradient restricted to ``names`` (e.g. one NIN block, Table III) is
+        # differentiated only for those parameters: the others enter as constants.
+        chosen = set(self.names)
+        self.fixed = {k: v.detach() for k, v in self.params.items() if k not in chosen}
 
     def simulate(self, x: torch.Tensor, y: torch.Tensor, record_bn: bool = False):
         """(simulated tensors in ``names`` order, BN statistics of the first forward or None)."""
@@ -40,7 +42,9 @@ class InversionProblem:
         ctx = bn_statistics(self.model) if record_bn else nullcontext(None)
         with ctx as stats:
             if u.kind == "gradient":
-                out = gradient(self.model, self.params, self.buffers, x, y, create_graph=True)
+                chosen = {n: self.params[n] for n in self.names}
+                out = gradient(self.model, chosen, {**self.fixed, **self.buffers}, x, y,
+                               create_graph=True)
             else:
                 known = self.threat.knows_batch_size
                 new = local_training(self.model, self.params, self.buffers, x, y, lr=u.lr,

@@ -15,17 +15,25 @@ from gialib.attacks.spec import AttackSpec
 from gialib.fl.server import load_checkpoint
 from gialib.fl.update import ClientUpdate
 from gialib.models import classifier_layer
+from gialib.models.subsets import select_parameters
 
 log = logging.getLogger(__name__)
 
 
-def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec) -> torch.Tensor:
-    """The labels the adversary optimises with: given (if granted) or restored from the update."""
+def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec,
+                  names: list[str] | None = None) -> torch.Tensor:
+    """The labels the adversary optimises with: given (if granted) or restored from the update.
+
+    ``names``: the tensors the adversary uses (default: all in the update).
+    """
     if spec.threat.labels == "given":
         return update.labels.clone()
     weight, bias = classifier_layer(model)
     if weight not in update.tensors:
         raise ValueError("label inference needs the classifier layer's tensors in the update")
+    if names is not None and weight not in names:
+        raise ValueError(f"label inference reads the classifier layer, which the attack's "
+                         f"parameters={spec.parameters!r} excludes; set threat.labels: given")
     return infer_labels(update, weight, bias)
 
 
@@ -37,17 +45,19 @@ def run_attack(update_path: str, checkpoint_path: str, spec: AttackSpec, seed: i
     if int(ckpt["round"]) != int(update.round) or ckpt["model"] != update.model:
         raise ValueError(f"update {update_path} was captured on {update.model} round {update.round}, "
                          f"but checkpoint {checkpoint_path} is {ckpt['model']} round {ckpt['round']}")
-    labels = attack_labels(update, model, spec)
+    names = select_parameters(model, spec.parameters)
+    labels = attack_labels(update, model, spec, names)
     model.to(device)
     update.tensors = {k: v.to(device) for k, v in update.tensors.items()}
     update.bn_statistics = [[t.to(device) for t in pair] for pair in update.bn_statistics]
     shape = (update.num_examples, 3, ckpt["resolution"], ckpt["resolution"])
     ctx = {"num_classes": ckpt["num_classes"], "labels": labels, "device": device, **(context or {})}
     param = SPACES.get(spec.space)(shape, dict(spec.options), ctx).to(device)
-    problem = InversionProblem(model, update, spec.threat)
-    log.info("attack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s (%s)",
-             spec.space, spec.objective, spec.priors or "none", spec.iterations, spec.restarts,
-             labels.tolist(), spec.threat.labels)
+    problem = InversionProblem(model, update, spec.threat, names=names)
+    log.info("attack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s (%s), "
+             "parameters %s (%d of %d tensors)", spec.space, spec.objective, spec.priors or "none",
+             spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels, spec.parameters,
+             len(names), len(update.tensors))
     result = invert(problem, param, labels.to(device), spec, seed)
     log.info("attack done: loss %.5f in %.1fs (%.2f ms/iteration)", result.loss, result.seconds,
              1000 * result.seconds / (spec.iterations * spec.restarts))

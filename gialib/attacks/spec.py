@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from gialib.models.subsets import SUBSETS
+from gialib.spec import parse_spec
+
 
 @dataclass(frozen=True)
 class ThreatSpec:
@@ -42,6 +45,9 @@ class AttackSpec:
     log_every: int = 100
     threat: ThreatSpec = field(default_factory=ThreatSpec)
     options: dict[str, Any] = field(default_factory=dict)  # parameterisation-specific settings
+    # Which shared tensors the adversary matches: a parameter subset spec
+    # (gialib.models.subsets): "all", or e.g. "nin+block=1" (Table III: one NIN block only).
+    parameters: str = "all"
 
     def __post_init__(self) -> None:
         for key in ("iterations", "restarts", "log_every"):
@@ -52,6 +58,7 @@ class AttackSpec:
         for name, weight in self.priors.items():
             if weight < 0:
                 raise ValueError(f"attack prior {name!r} has a negative weight {weight}")
+        SUBSETS.get(parse_spec(self.parameters).name)  # a typo fails at config check
         if self.priors.get("bn", 0) > 0 and not self.threat.bn_statistics:
             raise ValueError("the bn prior needs threat.bn_statistics: true (Level 4 knowledge)")
 

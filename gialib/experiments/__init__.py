@@ -9,6 +9,7 @@ sweep shape register their own ``Experiment`` subclass.
 # Register the paper's targets (import for side effects).
 from gialib.experiments import targets as _targets  # noqa: E402,F401,I001
 from gialib.experiments import post_processing as _post_processing  # noqa: E402,F401,I001
+from gialib.experiments import training_stage as _training_stage, architecture as _architecture  # noqa: E402,F401,I001
 from gialib.experiments.plan import CELL_FIELDS, EXPERIMENTS, Cell, Experiment, get_experiment
 
 __all__ = ["CELL_FIELDS", "EXPERIMENTS", "Cell", "Experiment", "get_experiment"]

@@ -57,7 +57,7 @@ class Experiment:
     x_label: ClassVar[str] = ""
     # What the paper reports for this target (shown in report captions).
     claim: ClassVar[str] = ""
-    # Keys of the target's config entry that are settings, not cell fields.
+    # Config keys of this target that are settings, not swept cell fields (e.g. fig10's window).
     options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:

@@ -70,6 +70,27 @@ def local_training(model: nn.Module, params: Params, buffers: Params, x: torch.T
     return params
 
 
+BN_MODES = ("train", "eval")
+
+
+def set_bn_mode(model: nn.Module, bn_mode: str) -> nn.Module:
+    """Training-mode forward (dropout active) whose BatchNorm layers use batch statistics
+    (``train``) or their running statistics (``eval``, breaching's default user and the
+    reference GIA setting); returns ``model``.
+
+    With batch statistics, a BatchNorm right after the first convolution makes the shared
+    gradient invariant to the batch's contrast around the input normalisation's mean, which
+    a TV prior then drives towards a flat image; running statistics remove that invariance.
+    """
+    if bn_mode not in BN_MODES:
+        raise ValueError(f"bn_mode must be one of {BN_MODES}, got {bn_mode!r}")
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.train(bn_mode == "train")
+    return model
+
+
 def split_state(model: nn.Module) -> tuple[Params, Params]:
     """Copies of the trainable parameters (fresh leaves that require grad) and persistent buffers."""
     persistent = set(model.state_dict())

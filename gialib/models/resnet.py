@@ -1,7 +1,19 @@
-"""ResNet-18/34 from torchvision, with a CIFAR stem (3x3 conv, no max-pool) for small images."""
+"""ResNet-18/34/50/152 from torchvision, with a CIFAR stem (3x3 conv, no max-pool) for small
+images, and the skip-connection surgery of the paper's Fig. 13 (Sec. 5.2.1).
+
+``resnet18+cut_skip=3`` cuts the skip connection of the third residual block,
+counting blocks in forward order from 1 (ResNet-18 has 8, ResNet-34 16, ResNet-50
+16, ResNet-152 50); ``cut_skip=[1,8]`` cuts several. A cut block computes
+``relu(F(x))`` instead of ``relu(F(x) + shortcut(x))``: its shortcut branch (the
+identity, or the 1x1 projection of a down-sampling block, whose parameters then
+leave the model) is replaced by ``CutSkip``, which contributes nothing. Every
+other module, and the seeded initialisation of every remaining parameter, is the
+uncut model's.
+"""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from gialib.models.registry import MODELS
@@ -9,26 +21,75 @@ from gialib.models.registry import MODELS
 _STEMS = ("cifar", "imagenet")
 
 
-def _resnet(layers: list[int], num_classes: int, stem: str) -> nn.Module:
+class CutSkip(nn.Module):
+    """The shortcut branch of a residual block with its connection cut: adds zero.
+
+    torchvision's blocks compute ``out += downsample(x)`` when ``downsample`` is set;
+    a zero scalar broadcasts, so the block keeps its own ``forward`` and loses only
+    the skip path (and no gradient flows along it).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros(())
+
+
+def residual_blocks(net: nn.Module) -> list[nn.Module]:
+    """The residual blocks of a torchvision ResNet in forward order (the paper's positions)."""
+    return [block for layer in (net.layer1, net.layer2, net.layer3, net.layer4) for block in layer]
+
+
+def cut_skips(net: nn.Module, cut_skip: int | list[int] | None) -> nn.Module:
+    """Cut the skip connection of the given 1-based block position(s) of ``net`` in place."""
+    if cut_skip is None:
+        return net
+    positions = [cut_skip] if isinstance(cut_skip, int) else list(cut_skip)
+    blocks = residual_blocks(net)
+    for pos in positions:
+        if not isinstance(pos, int) or not 1 <= pos <= len(blocks):
+            raise ValueError(f"cut_skip position {pos!r} not in 1..{len(blocks)} (blocks of this ResNet)")
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"cut_skip repeats a position: {positions}")
+    for pos in positions:
+        blocks[pos - 1].downsample = CutSkip()
+    return net
+
+
+def _resnet(block: str, layers: list[int], num_classes: int, stem: str,
+            cut_skip: int | list[int] | None) -> nn.Module:
     # torchvision is imported on use: importing it costs seconds in every job otherwise.
-    from torchvision.models.resnet import BasicBlock, ResNet
+    from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
     if stem not in _STEMS:
         raise ValueError(f"stem must be one of {_STEMS}, got {stem!r}")
-    net = ResNet(BasicBlock, layers, num_classes=num_classes)
+    net = ResNet({"basic": BasicBlock, "bottleneck": Bottleneck}[block], layers,
+                 num_classes=num_classes)
     if stem == "cifar":
         # 32x32 inputs: the ImageNet stem (7x7/2 conv + max-pool) would leave 1x1 maps.
         net.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         nn.init.kaiming_normal_(net.conv1.weight, mode="fan_out", nonlinearity="relu")
         net.maxpool = nn.Identity()
-    return net
+    return cut_skips(net, cut_skip)
 
 
 @MODELS.register("resnet18")
-def resnet18(num_classes: int, resolution: int, stem: str = "cifar") -> nn.Module:
-    return _resnet([2, 2, 2, 2], num_classes, stem)
+def resnet18(num_classes: int, resolution: int, stem: str = "cifar",
+             cut_skip: int | list[int] | None = None) -> nn.Module:
+    return _resnet("basic", [2, 2, 2, 2], num_classes, stem, cut_skip)
 
 
 @MODELS.register("resnet34")
-def resnet34(num_classes: int, resolution: int, stem: str = "cifar") -> nn.Module:
-    return _resnet([3, 4, 6, 3], num_classes, stem)
+def resnet34(num_classes: int, resolution: int, stem: str = "cifar",
+             cut_skip: int | list[int] | None = None) -> nn.Module:
+    return _resnet("basic", [3, 4, 6, 3], num_classes, stem, cut_skip)
+
+
+@MODELS.register("resnet50")
+def resnet50(num_classes: int, resolution: int, stem: str = "cifar",
+             cut_skip: int | list[int] | None = None) -> nn.Module:
+    return _resnet("bottleneck", [3, 4, 6, 3], num_classes, stem, cut_skip)
+
+
+@MODELS.register("resnet152")
+def resnet152(num_classes: int, resolution: int, stem: str = "cifar",
+              cut_skip: int | list[int] | None = None) -> nn.Module:
+    return _resnet("bottleneck", [3, 8, 36, 3], num_classes, stem, cut_skip)
