@@ -118,7 +118,7 @@ def _mini_config():
     cfg = yaml.safe_load((REPO / "tests" / "data" / "mini.yaml").read_text())
     fig15 = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]["fig15"]
     fig15.update(dataset="mini", resolution=16, model="convnet+width=4", round=1, trials=1,
-                 defense=MINI_DEFENSES)
+                 defense=MINI_DEFENSES, attack=["G+TV"])
     cfg["experiments"] = {"fig15": fig15}
     return cfg
 

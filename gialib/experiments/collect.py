@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from gialib import io, paths
+from gialib.data.views import dataset_spec
 from gialib.experiments.plan import Experiment
 
 METRICS = ("lpips", "psnr", "ssim", "mse", "label_accuracy")
@@ -46,7 +47,7 @@ def collect(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
         row.update(flatten("", {"provenance": score["provenance"]}))
         row.update(flatten("training", config["training"]))
         row.update(flatten("client", config["client"]))
-        row.update(flatten("dataset_spec", config["datasets"][cell.dataset]))
+        row.update(flatten("dataset_spec", dataset_spec(config["datasets"], cell.dataset)))
         row.update(flatten("metrics", config["metrics"]))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -51,6 +51,8 @@ def trend_finding(df: pd.DataFrame, exp: Experiment) -> str:
 
     The trend is Spearman's rank correlation between the swept value and the
     per-trial metric (pandas), so "falls" / "rises" is read off the data, not assumed.
+    A categorical swept field (a dataset view, a model variant) has no order: the
+    finding names its best and worst value instead.
     """
     metric = primary_metric(df)
     groups = [exp.hue] + [g for g in varying(df, exclude=(exp.x, "trial")) if g != exp.hue]
@@ -61,7 +63,13 @@ def trend_finding(df: pd.DataFrame, exp: Experiment) -> str:
         label = ", ".join(f"{g}={v}" for g, v in zip(groups, key, strict=True))
         means = part.groupby(exp.x)[metric].mean()
         values = "; ".join(f"{exp.x}={x}: {m:.3g}" for x, m in means.items())
-        rho = part[[exp.x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
+        if len(means) >= 2 and not pd.api.types.is_numeric_dtype(part[exp.x]):
+            best = means.idxmin() if metric == "lpips" else means.idxmax()
+            worst = means.idxmax() if metric == "lpips" else means.idxmin()
+            lines.append(f"- **{label}**: {values}. Best at {exp.x}={best}, worst at {exp.x}={worst}.")
+            continue
+        rho = (part[[exp.x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
+               if len(means) >= 2 else math.nan)
         if math.isnan(rho) or len(means) < 2:
             trend = "no trend can be read off"
         else:
