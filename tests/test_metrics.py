@@ -59,3 +59,12 @@ def test_lpips_with_backbone_file(tmp_path):
     assert metric.model.net.slice1[0].weight.data_ptr() != 0
     loaded = torch.load(path, weights_only=True)["features.0.weight"]
     torch.testing.assert_close(metric.model.net.slice1[0].weight, loaded)
+
+
+def test_backbone_file_names_are_torchvisions():
+    import torchvision.models as tvm
+
+    from gialib.metrics.lpips_metric import _TV_WEIGHTS, BACKBONE_FILES
+
+    for net, enum in _TV_WEIGHTS.items():
+        assert BACKBONE_FILES[net] == getattr(tvm, enum).IMAGENET1K_V1.url.rsplit("/", 1)[-1]

@@ -18,6 +18,10 @@ import torch
 log = logging.getLogger(__name__)
 
 _TV_WEIGHTS = {"alex": "AlexNet_Weights", "vgg": "VGG16_Weights", "squeeze": "SqueezeNet1_1_Weights"}
+# torchvision's IMAGENET1K_V1 file names (tests check them against torchvision): naming them
+# here spares every Snakemake start-up the import of torchvision.models (about a second).
+BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth",
+                  "squeeze": "squeezenet1_1-b8a52dc0.pth"}
 POLICIES = ("auto", "required", "off")
 
 
@@ -27,10 +31,7 @@ def backbone_file(net: str, weights: str | None = None) -> Path:
         raise ValueError(f"metrics.lpips_net must be one of {sorted(_TV_WEIGHTS)}, got {net!r}")
     if weights:
         return Path(weights).expanduser()
-    import torchvision.models as tvm
-
-    url = getattr(tvm, _TV_WEIGHTS[net]).IMAGENET1K_V1.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return Path(torch.hub.get_dir()) / "checkpoints" / BACKBONE_FILES[net]
 
 
 def lpips_status(policy: str, net: str, weights: str | None = None) -> tuple[bool, str]:
