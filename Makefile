@@ -18,7 +18,7 @@ run: $(VENV)/.installed  ## every target of the embedded default config (TARGET=
 	$(BIN)/snakemake --cores $(CORES) $(TARGET)
 
 test: $(VENV)/.installed  ## the test suite (CI runs exactly this)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs --durations=10
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
