@@ -55,7 +55,10 @@ def trend_finding(df: pd.DataFrame, exp: Experiment) -> str:
     finding names its best and worst value instead.
     """
     metric = primary_metric(df)
-    groups = [exp.hue] + [g for g in varying(df, exclude=(exp.x, "trial")) if g != exp.hue]
+    # A field fixed by the swept one (Table II's B = ceil(N / k) with U = E * k) is not a
+    # group: grouping by it would leave one point per group and no trend to read.
+    groups = [exp.hue] + [g for g in varying(df, exclude=(exp.x, "trial"))
+                          if g != exp.hue and df.groupby(exp.x)[g].nunique().max() > 1]
     better = "lower" if metric == "lpips" else "higher"
     lines = [f"Metric: {metric.upper()} ({better} is better), mean over "
              f"{df['trial'].nunique()} trial(s) per point."]
