@@ -71,9 +71,8 @@ def trend_finding(df: pd.DataFrame, exp: Experiment) -> str:
             worst = means.idxmax() if metric == "lpips" else means.idxmin()
             lines.append(f"- **{label}**: {values}. Best at {exp.x}={best}, worst at {exp.x}={worst}.")
             continue
-        rho = (part[[exp.x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
-               if len(means) >= 2 else math.nan)
-        if math.isnan(rho) or len(means) < 2:
+        rho = part[[exp.x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
+        if len(means) < 2 or math.isnan(rho):
             trend = "no trend can be read off"
         else:
             direction = "rises" if rho > 0 else "falls"
