@@ -21,6 +21,8 @@ CLIENT = ("{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}/{pr
 CAPTURE = ROOT + "/capture/" + CLIENT + "/trial~{trial}.pt"
 TRUTH = ROOT + "/capture/" + CLIENT + "/trial~{trial}.truth.pt"
 DEFEND = ROOT + "/defend/" + CLIENT + "/trial~{trial}.pt"
+# The defence spec of no post-processing: its "defended" update is the captured one.
+UNDEFENDED = "none"
 ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trial~{trial}.pt"
 SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trial~{trial}.json"
 
@@ -41,6 +43,11 @@ FINDING = ROOT + "/tables/{target}_finding.rst"
 RUN_CONFIG = ROOT + "/provenance/config.yaml"
 RUN_VERSIONS = ROOT + "/provenance/versions.yaml"
 
+
+def shared_update(defense: str) -> str:
+    """The update an attack reads: the captured one when ``defense`` is ``none``, else the
+    ``defend`` stage's output (no job copies an update unchanged)."""
+    return CAPTURE if defense == UNDEFENDED else DEFEND
 
 
 def log_of(stage: str, template: str) -> str:

@@ -25,19 +25,25 @@ def prepare_data(output: str, name: str, spec: dict[str, Any], resolution: int, 
     save_imageset(prepare_dataset(name, spec, resolution, seed), output)
 
 
-def train(output: str, data: str, previous: str | None, model: str, defense: str, round: int,
+def train(outputs: list[str], data: str, initial: str | None, model: str, defense: str,
           training: dict[str, Any], seed: int) -> None:
-    """Round 0: the seeded initial model; round r: one FedAvg round from round r - 1."""
+    """The FL run's global model per round. Without ``initial``: round 0, the seeded initial model
+    (``outputs`` is its one file). With it: FedAvg rounds 1, 2, ... from that round-0 checkpoint,
+    one file per round in ``outputs``; each round starts from the last in memory, as if read back."""
     from gialib.data.imageset import load_imageset
     from gialib.fl.server import TrainingConfig, initial_checkpoint, train_round
 
     images, norm = load_imageset(data)
-    if round == 0:
-        ckpt = initial_checkpoint(model, images, norm, seed, defense)
-    else:
-        ckpt = train_round(previous, images, norm, TrainingConfig.from_config(training), defense,
-                           round, seed)
-    io.save_pt(ckpt, output)
+    if initial is None:
+        if len(outputs) != 1:
+            raise ValueError(f"the initial model is one checkpoint, got {len(outputs)} outputs")
+        io.save_pt(initial_checkpoint(model, images, norm, seed, defense), outputs[0])
+        return
+    cfg = TrainingConfig.from_config(training)
+    ckpt: str | dict[str, Any] = initial
+    for rnd, output in enumerate(outputs, start=1):
+        ckpt = train_round(ckpt, images, norm, cfg, defense, rnd, seed)
+        io.save_pt(ckpt, output)
 
 
 def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: str, seed: int,
@@ -145,6 +151,7 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
 
 
 def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, Any]) -> None:
+    from gialib.defenses import privacy_guarantee
     from gialib.fl.update import ClientUpdate
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
     from gialib.metrics.score import score_reconstruction
@@ -157,11 +164,13 @@ def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, 
         log.warning(status)
     out = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips, status)
     u = ClientUpdate.load(update)
+    # An undefended update is read straight from capture, which records no guarantee.
+    meta = {"privacy": privacy_guarantee(u.defense), **u.meta}
     out["provenance"] = {
         "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
         "attack_loss": rec["loss"], "update": {"protocol": u.protocol, "num_examples": u.num_examples,
         "batch_size": u.batch_size, "local_updates": u.local_updates, "lr": u.lr, "round": u.round,
-        "model": u.model, "defense": u.defense, "bn_mode": u.bn_mode, **u.meta},
+        "model": u.model, "defense": u.defense, "bn_mode": u.bn_mode, **meta},
         "versions": runtime.versions()}
     log.info("score: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", out["psnr"], out["ssim"],
              f"{out['lpips']:.4f}" if available else "n/a", out["label_accuracy"])

@@ -1,6 +1,6 @@
 rule attack:
     input:
-        shared=paths.DEFEND,
+        shared=shared_update,
         checkpoint=paths.CHECKPOINT,
         generator=attack_generator_file,
     output:
@@ -10,15 +10,13 @@ rule attack:
     benchmark:
         paths.log_of("attack", paths.ATTACK).removesuffix(".log") + ".benchmark.tsv"
     params:
-        spec=lambda w: attack_config(config, w.attack),
+        spec=lambda w: ATTACK_SPECS[w.attack],
         seed=config["seed"],
         device=config["device"],
     threads: THREADS
-    group:
-        "cell"
     resources:
         mem_mb=4000,
-        runtime=attack_runtime,
+        runtime=lambda w: ATTACK_MINUTES[w.attack],
         gpu=GPUS,
     conda:
         "../envs/gialib.yaml"

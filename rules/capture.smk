@@ -12,8 +12,6 @@ rule capture:
         training=config["training"],
         seed=config["seed"],
     threads: THREADS
-    group:
-        "cell"
     resources:
         mem_mb=4000,
         runtime=10,

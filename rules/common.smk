@@ -48,23 +48,24 @@ def target_outputs(target):
     return [p.format(target=target) for p in outputs] + [paths.RUN_CONFIG, paths.RUN_VERSIONS]
 
 
-def attack_runtime(w):
+def _attack_minutes(spec):
     """Minutes to request for an attack: 50 ms per iteration and restart, plus start-up.
 
     Generous for a GPU at paper scale (ResNet-18, 32 px); override per cluster with
     the profile's `set-resources: attack:runtime=...`.
     """
-    spec = config["attacks"][w.attack]
     iterations = spec.get("iterations", 500) * spec.get("restarts", 1)
     return 10 + math.ceil(iterations * 0.05 / 60)
 
 
-def previous_checkpoint(w):
-    """Round r starts from round r - 1's checkpoint; round 0 is the seeded initial model."""
-    r = int(w.round)
-    if r > config["training"]["rounds"]:
-        raise ValueError(f"round {r} exceeds training.rounds={config['training']['rounds']}")
-    return [] if r == 0 else paths.CHECKPOINT.format(**{**w, "round": r - 1})
+# Per attack name, computed once: the paper DAG asks for them in thousands of jobs.
+ATTACK_SPECS = {name: attack_config(config, name) for name in config["attacks"]}
+ATTACK_MINUTES = {name: _attack_minutes(spec) for name, spec in config["attacks"].items()}
+
+
+def shared_update(w):
+    """The update an attack reads (captured, or post-processed by the defend rule)."""
+    return paths.shared_update(w.defense).format(**w)
 
 
 def grid_inputs(w):

@@ -7,8 +7,6 @@ rule defend:
         paths.log_of("defend", paths.DEFEND),
     params:
         seed=config["seed"],
-    group:
-        "cell"
     resources:
         mem_mb=2000,
         runtime=5,

@@ -2,15 +2,13 @@ rule score:
     input:
         attack=paths.ATTACK,
         truth=paths.TRUTH,
-        shared=paths.DEFEND,
+        shared=shared_update,
     output:
         paths.SCORE,
     log:
         paths.log_of("score", paths.SCORE),
     params:
         metrics=config["metrics"],
-    group:
-        "cell"
     resources:
         mem_mb=3000,
         runtime=10,

@@ -116,6 +116,15 @@ def test_training_rounds_are_deterministic_and_learn(tmp_path, small_set):
     for k, v in first.state_dict().items():
         assert torch.equal(v, again["state_dict"][k])
     assert accs[-1] > 0.25  # better than chance on 4 classes
+    # The train rule chains rounds in memory: the same models as through the files.
+    chained = str(tmp_path / "r0.pt")
+    for r in (1, 2, 3):
+        chained = train_round(chained, small_set, norm, cfg, "none", r, 0)
+    last, _ = load_checkpoint(tmp_path / "r3.pt")
+    for k, v in last.state_dict().items():
+        assert torch.equal(v, chained["state_dict"][k]), k
+    with pytest.raises(ValueError, match="previous round is round 3, expected 3"):
+        train_round(chained, small_set, norm, cfg, "none", 3, 0)
     with pytest.raises(ValueError, match="is round 0, expected 1"):
         train_round(str(tmp_path / "r0.pt"), small_set, norm, cfg, "none", 2, 0)
 

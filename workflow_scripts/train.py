@@ -1,9 +1,9 @@
-"""Rule train: the global model after FL round ``round`` (round 0: seeded initialisation)."""
+"""Rules initialize (round 0: the seeded initial model) and train (FedAvg rounds 1..R)."""
 from gialib import runtime, stages
 
 w = snakemake.wildcards
 with runtime.logging_to(snakemake.log[0]):
     runtime.setup(snakemake.threads)
-    stages.train(snakemake.output[0], snakemake.input.data, snakemake.input.get("previous"),
-                 w.model, w.defense, int(w.round), dict(snakemake.params.training),
+    stages.train(list(snakemake.output), snakemake.input.data, snakemake.input.get("initial"),
+                 w.model, w.defense, dict(snakemake.params.get("training", {})),
                  snakemake.params.seed)

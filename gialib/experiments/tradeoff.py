@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from gialib.paths import UNDEFENDED
 from gialib.spec import parse_spec
 
 # +1: a higher value means a better reconstruction (PSNR, SSIM); -1: a lower one (LPIPS).
 DIRECTION = {"lpips": -1, "psnr": 1, "ssim": 1}
-UNDEFENDED = "none"
 
 
 def quality_metric(df: pd.DataFrame) -> str:

@@ -55,10 +55,12 @@ def new_model(spec: str, data: ImageSet, norm: dict[str, Any], seed: int) -> Cla
     return build_model(spec, data.num_classes, data.resolution, norm["mean"], norm["std"], seed)
 
 
-def load_checkpoint(path) -> tuple[Classifier, dict[str, Any]]:
-    """Model and metadata of a round checkpoint (safe load; shape-checked by load_state_dict)."""
-    ckpt = io.load_pt(path, kind="checkpoint",
-                      required=("model", "state_dict", "num_classes", "resolution", "mean", "std", "seed"))
+def load_checkpoint(path: str | dict[str, Any]) -> tuple[Classifier, dict[str, Any]]:
+    """Model and metadata of a round checkpoint: a file (safe load; shape-checked by
+    load_state_dict) or a checkpoint dict this process just made (training's next round)."""
+    ckpt = path if isinstance(path, dict) else io.load_pt(
+        path, kind="checkpoint",
+        required=("model", "state_dict", "num_classes", "resolution", "mean", "std", "seed"))
     model = build_model(ckpt["model"], ckpt["num_classes"], ckpt["resolution"], ckpt["mean"],
                         ckpt["std"], ckpt["seed"])
     try:
@@ -96,12 +98,13 @@ def _checkpoint(model, spec, data, norm, seed, defense, rnd, metrics, clients) -
             "defense": defense, "round": rnd, "metrics": metrics, "clients": clients}
 
 
-def train_round(previous: str, data: ImageSet, norm: dict[str, Any], cfg: TrainingConfig,
-                defense: str, rnd: int, seed: int) -> dict[str, Any]:
-    """Server round ``rnd`` (>= 1) from the checkpoint file of round ``rnd - 1``."""
+def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, Any],
+                cfg: TrainingConfig, defense: str, rnd: int, seed: int) -> dict[str, Any]:
+    """Server round ``rnd`` (>= 1) from round ``rnd - 1``'s checkpoint (file or dict)."""
     model, ckpt = load_checkpoint(previous)
     if ckpt["round"] != rnd - 1:
-        raise ValueError(f"checkpoint {previous} is round {ckpt['round']}, expected {rnd - 1}")
+        where = "the previous round" if isinstance(previous, dict) else previous
+        raise ValueError(f"checkpoint {where} is round {ckpt['round']}, expected {rnd - 1}")
     shards = client_shards(data, cfg, seed)
     g = generator(seed, rnd, 1)
     chosen = torch.randperm(cfg.num_clients, generator=g)[: cfg.clients_per_round].sort().values
