@@ -34,3 +34,40 @@ def test_categorical_sweep_names_best_and_worst():
     df = _frame([0, 0], [25.0, 15.0]).assign(dataset=["packaged", "packaged+ood=objects"])
     text = trend_finding(df, exp)
     assert "Best at dataset=packaged, worst at dataset=packaged+ood=objects" in text
+
+
+def _cfg():
+    from tests.test_config import load
+
+    return load()
+
+
+def test_tab2_finding_reads_the_gain_from_knowing_b():
+    from gialib.experiments import get_experiment
+
+    rows = []
+    for k, unknown, known in [(1, 20.0, 20.5), (2, 18.0, 20.0), (3, 15.0, 19.5)]:
+        for space in ("pixel", "latent"):
+            for knows, psnr in ((False, unknown), (True, known)):
+                rows.append({"local_updates": 2 * k, "num_batches": k, "batch_size": 10 // k,
+                             "attack": f"{space}{'+knownB' if knows else ''}", "trial": 0,
+                             "psnr": psnr, "lpips": float("nan"), "knows_batch_size": knows,
+                             "provenance.attack.space": space})
+    text = get_experiment("tab2", _cfg()).finding(pd.DataFrame(rows))
+    assert "- **GIA-O**: N/B=1: +0.5; N/B=2: +2; N/B=3: +4.5; the gain grows as N/B grows" in text
+    assert "**GIA-L**" in text
+
+
+def test_fig4_finding_reads_each_panel_on_its_own():
+    from gialib.experiments import get_experiment
+
+    exp = get_experiment("fig4", _cfg())
+    res = [(r, 1, 31.0 - r / 16) for r in (16, 32, 64, 128)]
+    batch = [(16, n, 30.0 - n / 2) for n in (4, 16, 32)]
+    df = pd.DataFrame([{"resolution": r, "num_examples": n, "batch_size": n, "psnr": p,
+                        "lpips": float("nan"), "trial": 0, "attack": "G"} for r, n, p in res + batch])
+    text = exp.finding(df)
+    assert "Panel resolution (num_examples = 1)" in text and "Panel num_examples (resolution = 16)" in text
+    assert "PSNR falls with resolution (Spearman rho = -1.00)" in text
+    assert "PSNR falls with num_examples (Spearman rho = -1.00)" in text
+    assert "num_examples=4, batch_size=4" not in text  # no one-point "groups"

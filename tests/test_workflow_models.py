@@ -29,6 +29,9 @@ def test_fig10_joins_attack_accuracy_and_igsa_per_round(run):
     assert table["rounds"].tolist() == ["0-1", "0-1", "2-2"]
     summary = (run / "tables/fig10.md").read_text()
     assert "First vs. last window" in summary and "IGSA" in summary
+    finding = (run / "tables/fig10_finding.rst").read_text()
+    assert "**convnet+width=4** (PSNR / accuracy / IGSA): rounds 0-1:" in finding
+    assert "Spearman rho with round" in finding
 
 
 def test_tab3_reports_the_nin_blocks_parameter_share(run):

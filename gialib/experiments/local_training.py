@@ -84,20 +84,48 @@ class Tab2(Experiment):
                   df["provenance.attack.threat.knows_batch_size"].astype(bool))
         return df
 
+    @staticmethod
+    def knowing_b_gap(df: pd.DataFrame, metric: str) -> pd.DataFrame | None:
+        """Mean ``metric`` with B known minus B unknown: one row per attack family (GIA-O,
+        GIA-L), one column per N/B; None without both kinds of attack."""
+        space = df["provenance.attack.space"].map({"pixel": "GIA-O", "latent": "GIA-L"})
+        g = df.assign(family=space).groupby(["family", "num_batches", "knows_batch_size"])[metric]
+        means = g.mean().unstack("knows_batch_size")
+        if True not in means or False not in means:
+            return None
+        return (means[True] - means[False]).unstack("num_batches")
+
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.tables import metrics_present
 
         text = super().summarize(df)
-        space = df["provenance.attack.space"].map({"pixel": "GIA-O", "latent": "GIA-L"})
         lines = ["## What knowing B buys", "",
                  "Mean over trials with B known minus B unknown, per attack family "
                  "(positive PSNR/SSIM and negative LPIPS: knowing B helps).", ""]
         for metric in [m for m in metrics_present(df) if m != "label_accuracy"]:
-            g = df.assign(family=space).groupby(["family", "num_batches", "knows_batch_size"])[metric]
-            means = g.mean().unstack("knows_batch_size")
-            if True not in means or False not in means:
+            gap = self.knowing_b_gap(df, metric)
+            if gap is None:
                 continue
-            gap = (means[True] - means[False]).unstack("num_batches")
             gap.columns = [f"N/B={c}" for c in gap.columns]
             lines += [f"### {metric}", "", gap.round(4).reset_index().to_markdown(index=False), ""]
         return text + "\n" + "\n".join(lines)
+
+    def finding(self, df: pd.DataFrame) -> str:
+        """The trend per attack, then the paper's point: the gain from knowing B against N/B."""
+        import pandas as pd
+
+        from gialib.plots.tables import primary_metric
+
+        metric = primary_metric(df)
+        lines = [super().finding(df), "What knowing B buys (known minus unknown, "
+                 f"{metric.upper()}{'; negative helps' if metric == 'lpips' else ''}):", ""]
+        gap = self.knowing_b_gap(df, metric)
+        for family, row in ([] if gap is None else gap.iterrows()):
+            values = "; ".join(f"N/B={k}: {v:+.3g}" for k, v in row.items())
+            rho = pd.Series(row.index, dtype=float).corr(pd.Series(row.values), method="spearman")
+            gain = -rho if metric == "lpips" else rho
+            trend = ("no trend can be read off" if len(row) < 2 or math.isnan(rho) else
+                     f"the gain {'grows' if gain > 0 else 'shrinks'} as N/B grows "
+                     f"(Spearman rho = {rho:+.2f})")
+            lines.append(f"- **{family}**: {values}; {trend}.")
+        return "\n".join(lines) + "\n"

@@ -76,6 +76,15 @@ class Fig4(Experiment):
         panel_figure([(self._panel_rows(df, held), x, f"{label} at {held} = {self.at[held]}")
                       for x, label, held in FIG4_PANELS], self.hue, self.title, path)
 
+    def finding(self, df: pd.DataFrame) -> str:
+        """The trend per attack in each panel (the generic finding would group panel (b)'s
+        batch sizes as if each were its own resolution sweep)."""
+        from gialib.plots.tables import trend_finding
+
+        return "\n".join(f"Panel {x} ({held} = {self.at[held]}):\n\n"
+                         + trend_finding(self._panel_rows(df, held), SimpleNamespace(x=x, hue=self.hue))
+                         for x, _, held in FIG4_PANELS)
+
     def grid(self, path: str) -> None:
         from gialib.plots.panels import stacked_grids
 

@@ -82,6 +82,29 @@ class Fig10(Experiment):
 
         return training_stage_markdown(df, self)
 
+    def finding(self, df: pd.DataFrame) -> str:
+        """Per model: the attack, test accuracy and IGSA per window of rounds, and whether the
+        attack's quality falls while accuracy rises (the paper's reading of Fig. 10)."""
+        from gialib.plots.tables import primary_metric
+
+        metric = primary_metric(df)
+        lines = [f"{metric.upper()} (mean over {df['trial'].nunique()} trial(s)), test accuracy and "
+                 "IGSA of the global model, per window of rounds:", ""]
+        for model, part in df.groupby("model"):
+            per = part.groupby(["window", "rounds"])[[metric, "test_accuracy", "igsa"]].mean()
+            values = "; ".join(f"rounds {r}: {m:.3g} / {a:.2f} / {i:.3g}"
+                               for (_, r), (m, a, i) in per.iterrows())
+            rho = {c: part[["round", c]].astype(float).corr(method="spearman").iloc[0, 1]
+                   for c in (metric, "test_accuracy", "igsa")}
+            attack_worse = rho[metric] > 0 if metric == "lpips" else rho[metric] < 0
+            verdict = ("the attack weakens as the model learns, as in the paper"
+                       if attack_worse and rho["test_accuracy"] > 0 else
+                       "this run does not show the paper's direction")
+            lines.append(f"- **{model}** ({metric.upper()} / accuracy / IGSA): {values}. Spearman "
+                         f"rho with round: {metric.upper()} {rho[metric]:+.2f}, accuracy "
+                         f"{rho['test_accuracy']:+.2f}, IGSA {rho['igsa']:+.2f}: {verdict}.")
+        return "\n".join(lines) + "\n"
+
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.training_stage import training_stage_figure
 
