@@ -12,7 +12,7 @@ from typing import Any
 
 from gialib.attacks.spec import AttackSpec
 from gialib.data.views import dataset_spec
-from gialib.defenses import check_defense
+from gialib.defenses import check_defense, uses_memory
 from gialib.experiments import get_experiment
 from gialib.metrics.igsa import IGSAConfig
 from gialib.metrics.lpips_metric import lpips_status, require_lpips
@@ -77,6 +77,12 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
                 check_defense(defense)
             except ValueError as exc:
                 raise ConfigError(f"{where}.defense: {exc}") from exc
+            # The victim's unsent remainder after round 0 depends on its history, which the
+            # defend stage does not replay: its update is exact only before any memory exists.
+            later = sorted({c.round for c in cells if c.defense == defense and c.round > 0})
+            if uses_memory(defense) and later:
+                raise ConfigError(f"{where}: defense {defense!r} keeps client memory; attacking it "
+                                  f"at round(s) {later} is not supported (round 0 only)")
         for rnd in sorted({c.round for c in cells}):
             if rnd > training["rounds"]:
                 raise ConfigError(f"{where}.round: {rnd} exceeds training.rounds={training['rounds']}")

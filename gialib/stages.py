@@ -43,7 +43,7 @@ def train(outputs: list[str], data: str, initial: str | None, model: str, defens
     ckpt: str | dict[str, Any] = initial
     for rnd, output in enumerate(outputs, start=1):
         ckpt = train_round(ckpt, images, norm, cfg, defense, rnd, seed)
-        io.save_pt(ckpt, output)
+        io.save_pt({k: v for k, v in ckpt.items() if k != "memory"}, output)
 
 
 def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: str, seed: int,

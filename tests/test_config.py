@@ -73,6 +73,8 @@ def test_unknown_target_is_rejected():
     (lambda c: c["experiments"]["tab1"].update(model="vgg99"), "unknown model 'vgg99'"),
     (lambda c: c["experiments"]["tab1"].update(defense="jpeg"), "unknown defense 'jpeg'"),
     (lambda c: c["experiments"]["tab1"].update(round=99), "round: 99 exceeds training.rounds"),
+    (lambda c: c["experiments"]["tab1"].update(defense="topk+ratio=0.1+memory=true", round=[0, 2]),
+     r"keeps client memory; attacking it at round\(s\) \[2\]"),
     (lambda c: c["experiments"]["tab1"].update(batch_size=5), "batch_size 5 not in 1..num_examples=1"),
     (lambda c: c["attacks"]["G+TV"].update(priors={"bn": 1.0}), "attacks.G\\+TV: the bn prior needs"),
     (lambda c: c["metrics"].update(lpips="required", lpips_weights="/nonexistent/alex.pth"),

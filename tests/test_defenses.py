@@ -5,7 +5,14 @@ import math
 import pytest
 import torch
 
-from gialib.defenses import DEFENSES, apply_defense, check_defense, privacy_guarantee
+from gialib.defenses import (
+    DEFENSES,
+    apply_defense,
+    check_defense,
+    privacy_guarantee,
+    uses_memory,
+    with_memory,
+)
 from gialib.defenses.base import global_norm
 from gialib.defenses.privacy import gaussian_delta, gaussian_epsilon
 from gialib.defenses.quantize import levels
@@ -106,6 +113,21 @@ def test_topk_per_layer_keeps_k_in_every_tensor():
     assert any(int((glob[k] != 0).sum()) != int((out[k] != 0).sum()) for k in u)
 
 
+def test_error_feedback_sends_k_entries_and_keeps_the_rest():
+    """Memory [80]: what is sent plus the new residual is exactly update + old residual."""
+    assert uses_memory("topk+ratio=0.1+memory=true") and not uses_memory("topk+ratio=0.1")
+    u, old = _update(0), _update(5, scale=0.1)
+    sent, residual = with_memory("topk+ratio=0.1+memory=true", u, old, _gen())
+    n = sum(v.numel() for v in u.values())
+    assert sum(int((v != 0).sum()) for v in sent.values()) == kept(0.1, n)
+    for k in u:
+        assert torch.equal(sent[k] + residual[k], u[k] + old[k]), k
+    # Without memory (no residual yet) the update is the plain top-k.
+    first, _ = with_memory("topk+ratio=0.1+memory=true", u, None, _gen())
+    plain = apply_defense("topk+ratio=0.1", u, _gen())
+    assert all(torch.equal(first[k], plain[k]) for k in u)
+
+
 @pytest.mark.parametrize("scale", [0.01, 10.0])
 def test_clipping_bounds_the_norm_and_keeps_the_direction(scale):
     u = _update(scale=scale)
@@ -150,6 +172,8 @@ def test_gaussian_mechanism_epsilon():
     ("quantize+bits=4+stochastic=maybe", "stochastic must be true or false"),
     ("topk+ratio=1.5", r"ratio must be a number > 0.0 and <= 1.0, got 1.5"),
     ("topk+ratio=0", "ratio must be a number > 0.0"),
+    ("topk+ratio=0.1+memory=2", "memory must be true or false"),
+    ("quantize+bits=4+memory=true", "quantize has no parameter 'memory'"),
     ("clip+bound=-1", "bound must be a number > 0.0"),
     ("noise+sigma=-0.1", "sigma must be a number >= 0.0, got -0.1"),
     ("noise+sigma=1e-3", "write 1.0e-3"),

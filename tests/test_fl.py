@@ -123,10 +123,28 @@ def test_training_rounds_are_deterministic_and_learn(tmp_path, small_set):
     last, _ = load_checkpoint(tmp_path / "r3.pt")
     for k, v in last.state_dict().items():
         assert torch.equal(v, chained["state_dict"][k]), k
-    with pytest.raises(ValueError, match="previous round is round 3, expected 3"):
+    with pytest.raises(ValueError, match="previous round is round 3, expected 2"):
         train_round(chained, small_set, norm, cfg, "none", 3, 0)
     with pytest.raises(ValueError, match="is round 0, expected 1"):
         train_round(str(tmp_path / "r0.pt"), small_set, norm, cfg, "none", 2, 0)
+
+
+def test_error_feedback_keeps_client_memory_within_the_run(tmp_path, small_set):
+    norm = {"mean": [0.5] * 3, "std": [0.25] * 3}
+    cfg = TrainingConfig(rounds=2, num_clients=4, clients_per_round=2, epochs=1, batch_size=4, lr=0.1)
+    spec = "topk+ratio=0.05+memory=true"
+    r0 = initial_checkpoint("convnet+width=8", small_set, norm, 0, spec)
+    r1 = train_round(r0, small_set, norm, cfg, spec, 1, 0)
+    assert sorted(r1["memory"]) == r1["clients"] and all(
+        any(v.abs().sum() > 0 for v in res.values()) for res in r1["memory"].values())
+    plain = train_round(r0, small_set, norm, cfg, "topk+ratio=0.05", 1, 0)
+    for k, v in plain["state_dict"].items():  # round 1: no memory yet, the same model
+        assert torch.equal(v, r1["state_dict"][k]), k
+    r2 = train_round(r1, small_set, norm, cfg, spec, 2, 0)
+    assert set(r2["memory"]) >= set(r2["clients"])
+    save_pt({k: v for k, v in r1.items() if k != "memory"}, tmp_path / "r1.pt")
+    with pytest.raises(ValueError, match="must follow round 1 in the same process"):
+        train_round(str(tmp_path / "r1.pt"), small_set, norm, cfg, spec, 2, 0)
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):

@@ -20,7 +20,8 @@ from gialib.defenses import clip, noise, quantize, topk  # noqa: F401
 from gialib.defenses.base import DEFENSES, GUARANTEES, UNDEFINED, Tensors
 from gialib.spec import Spec, parse_spec
 
-__all__ = ["DEFENSES", "Tensors", "apply_defense", "check_defense", "privacy_guarantee"]
+__all__ = ["DEFENSES", "Tensors", "apply_defense", "check_defense", "privacy_guarantee", "uses_memory",
+           "with_memory"]
 
 _ARGS = ("tensors", "g")
 # A two-tensor update that ``check_defense`` runs a defence on, so its own checks fire.
@@ -59,6 +60,21 @@ def apply_defense(text: str, tensors: Tensors, g: torch.Generator) -> Tensors:
         return DEFENSES.get(spec.name)({k: v.detach() for k, v in tensors.items()}, g, **spec.kwargs)
     except ValueError as exc:
         raise ValueError(f"{exc} (spec {text!r})") from exc
+
+
+def uses_memory(text: str) -> bool:
+    """Whether defence ``text`` keeps error feedback: each client adds what the defence
+    removed from its last update to its next one (``memory=true``, top-k only)."""
+    return bool(_parse(text).kwargs.get("memory", False))
+
+
+def with_memory(text: str, update: Tensors, residual: Tensors | None,
+                g: torch.Generator) -> tuple[Tensors, Tensors]:
+    """Error feedback: apply defence ``text`` to ``update`` plus the client's ``residual``;
+    return (what is sent, the new residual). Sent plus new residual is the input exactly."""
+    full = update if residual is None else {k: v + residual[k] for k, v in update.items()}
+    sent = apply_defense(text, full, g)
+    return sent, {k: full[k] - sent[k] for k in full}
 
 
 def privacy_guarantee(text: str) -> dict[str, float | None]:

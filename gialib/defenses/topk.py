@@ -20,15 +20,20 @@ def _mask(v: torch.Tensor, k: int) -> torch.Tensor:
 
 
 @DEFENSES.register("topk")
-def topk(tensors: Tensors, g: torch.Generator, *, ratio: float, per_layer: bool = False) -> Tensors:
+def topk(tensors: Tensors, g: torch.Generator, *, ratio: float, per_layer: bool = False,
+         memory: bool = False) -> Tensors:
     """Keep the k largest-magnitude entries of the update, zero the rest.
 
     Global by default: k = round(ratio * n) over all n entries of the update together
     (large-gradient layers keep more). ``per_layer``: k = round(ratio * n_l) per tensor
     (every layer keeps the same share; at least one entry each). Deterministic.
+    ``memory``: error feedback, as in sparse communication with memory [80]: a client
+    adds what it did not send to its next update. The stateful part lives in the FL
+    training loop (``gialib.fl.server``); on one update this function is the same.
     """
     ratio = number("topk", "ratio", ratio, above=0.0, at_most=1.0)
     per_layer = boolean("topk", "per_layer", per_layer)
+    boolean("topk", "memory", memory)
     if per_layer:
         return {name: (v.flatten() * _mask(v, kept(ratio, v.numel()))).view_as(v)
                 for name, v in tensors.items()}

@@ -14,7 +14,7 @@ import torch
 from gialib import io
 from gialib.data.imageset import ImageSet, Split
 from gialib.data.partition import partition
-from gialib.defenses import apply_defense
+from gialib.defenses import uses_memory, with_memory
 from gialib.fl.aggregate import fedavg
 from gialib.fl.client import client_update
 from gialib.models import Classifier, build_model
@@ -105,6 +105,14 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
     if ckpt["round"] != rnd - 1:
         where = "the previous round" if isinstance(previous, dict) else previous
         raise ValueError(f"checkpoint {where} is round {ckpt['round']}, expected {rnd - 1}")
+    # Error feedback: each client's unsent remainder, kept in memory across the run's rounds
+    # (never in checkpoint files: clients x model size per round).
+    memory: dict[int, Any] | None = None
+    if uses_memory(defense):
+        if rnd > 1 and "memory" not in ckpt:
+            raise ValueError(f"defense {defense!r} keeps client memory across rounds: round {rnd} "
+                             f"must follow round {rnd - 1} in the same process (one train job)")
+        memory = dict(ckpt.get("memory", {}))
     shards = client_shards(data, cfg, seed)
     g = generator(seed, rnd, 1)
     chosen = torch.randperm(cfg.num_clients, generator=g)[: cfg.clients_per_round].sort().values
@@ -119,7 +127,11 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
                                             local_updates=u, lr=cfg.lr,
                                             seed=derive_seed(seed, rnd, k, 2),
                                             shuffle=cfg.shuffle)
-        deltas.append(apply_defense(defense, update.tensors, generator(seed, rnd, k, 4)))
+        sent, residual = with_memory(defense, update.tensors, None if memory is None else memory.get(k),
+                                     generator(seed, rnd, k, 4))
+        if memory is not None:
+            memory[k] = residual
+        deltas.append(sent)
         buffers.append(new_buffers)
         sizes.append(len(idx))
     avg = fedavg(deltas, sizes)
@@ -132,4 +144,7 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
     metrics = evaluate(model, data)
     log.info("round %d: clients %s, test accuracy %.3f, loss %.3f (%.1fs)", rnd, chosen.tolist(),
              metrics["test_accuracy"], metrics["test_loss"], time.perf_counter() - start)
-    return _checkpoint(model, ckpt["model"], data, norm, seed, defense, rnd, metrics, chosen.tolist())
+    out = _checkpoint(model, ckpt["model"], data, norm, seed, defense, rnd, metrics, chosen.tolist())
+    if memory is not None:
+        out["memory"] = memory
+    return out
