@@ -209,3 +209,12 @@ def test_convnet_micro_designs_change_one_thing():
     for p in (2, 3):
         convs = kinds(make_model(f"convnet+dropout=0.25+padding={p}"), nn.Conv2d)
         assert {c.padding for c in convs} == {(p, p)}
+
+
+def test_convnet_global_pool_fixes_the_head_across_resolutions():
+    """Fig. 4: without pooling the classifier (and the gradient) grows with the image."""
+    from gialib.models import build_model
+
+    heads = {g: [build_model(f"convnet+width=4+global_pool={g}", 10, r, [0.5] * 3, [0.25] * 3, 0)
+                 .net.classifier.in_features for r in (16, 64)] for g in ("false", "true")}
+    assert heads["false"] == [4 * 4 * 4 * 4, 4 * 4 * 16 * 16] and heads["true"] == [16, 16]

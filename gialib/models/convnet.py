@@ -5,6 +5,8 @@ The standard ConvNet has bias, ReLU, two max-pool layers and one dropout layer,
 al.'s ConvNet). Every micro design is an argument, so a Table IV variant is a
 spec string: ``convnet+relu=false``, ``convnet+maxpool=false``,
 ``convnet+kernel_size=5``, ``convnet+bias=false``, ``convnet+padding=2`` ...
+``global_pool=true`` averages the last feature map before the classifier (as ResNets do),
+so the gradient's size no longer grows with the image (Fig. 4's resolution sweep).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def _block(c_in: int, c_out: int, kernel_size: int, padding: int, bias: bool, bn
 class ConvNet(nn.Module):
     def __init__(self, num_classes: int, resolution: int, width: int = 16, relu: bool = True,
                  dropout: float = 0.0, maxpool: bool = True, bias: bool = True,
-                 kernel_size: int = 3, padding: int | None = None, bn: bool = False) -> None:
+                 kernel_size: int = 3, padding: int | None = None, bn: bool = False,
+                 global_pool: bool = False) -> None:
         super().__init__()
         if width < 1 or kernel_size < 1:
             raise ValueError(f"width and kernel_size must be >= 1 (got {width}, {kernel_size})")
@@ -44,6 +47,8 @@ class ConvNet(nn.Module):
             layers += _block(c_in, c_out, kernel_size, pad, bias, bn, relu)
             if pool and maxpool:
                 layers.append(nn.MaxPool2d(2))
+        if global_pool:
+            layers.append(nn.AdaptiveAvgPool2d(1))
         self.features = nn.Sequential(*layers)
         with torch.no_grad():  # the head's size depends on kernel, padding and pooling
             flat = self.features(torch.zeros(1, 3, resolution, resolution)).numel()
@@ -59,6 +64,6 @@ class ConvNet(nn.Module):
 @MODELS.register("convnet")
 def convnet(num_classes: int, resolution: int, width: int = 16, relu: bool = True,
             dropout: float = 0.0, maxpool: bool = True, bias: bool = True, kernel_size: int = 3,
-            padding: int | None = None, bn: bool = False) -> nn.Module:
+            padding: int | None = None, bn: bool = False, global_pool: bool = False) -> nn.Module:
     return ConvNet(num_classes, resolution, width, relu, dropout, maxpool, bias, kernel_size,
-                   padding, bn)
+                   padding, bn, global_pool)
