@@ -150,28 +150,21 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     io.save_pt(ckpt, output)
 
 
-def score(output: str, attack: str, truth: str, update: str, metrics: dict[str, Any]) -> None:
-    from gialib.defenses import privacy_guarantee
-    from gialib.fl.update import ClientUpdate
+def score(output: str, attack: str, truth: str, metrics: dict[str, Any]) -> None:
+    """PSNR / SSIM / LPIPS of a reconstruction; its provenance is the attack record's."""
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
     from gialib.metrics.score import score_reconstruction
 
-    rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec"))
+    rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec", "update"))
     gt = io.load_pt(truth, kind="truth", required=("images", "labels"))
     available, status = lpips_status(metrics["lpips"], metrics["lpips_net"], metrics.get("lpips_weights"))
     lpips = LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")) if available else None
     if not available:
         log.warning(status)
     out = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips, status)
-    u = ClientUpdate.load(update)
-    # An undefended update is read straight from capture, which records no guarantee.
-    meta = {"privacy": privacy_guarantee(u.defense), **u.meta}
     out["provenance"] = {
         "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
-        "attack_loss": rec["loss"], "update": {"protocol": u.protocol, "num_examples": u.num_examples,
-        "batch_size": u.batch_size, "local_updates": u.local_updates, "lr": u.lr, "round": u.round,
-        "model": u.model, "defense": u.defense, "bn_mode": u.bn_mode, **meta},
-        "versions": runtime.versions()}
+        "attack_loss": rec["loss"], "update": rec["update"], "versions": runtime.versions()}
     log.info("score: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", out["psnr"], out["ssim"],
              f"{out['lpips']:.4f}" if available else "n/a", out["label_accuracy"])
     io.save_json(out, output)

@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        lambda w: get_experiment(w.target, config).inputs(),
+        table_inputs,
     output:
         paths.TABLE,
     log:

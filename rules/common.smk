@@ -1,5 +1,6 @@
 # Validation first (schema, then cross-references), then the helpers rules share.
 import math
+from functools import cache
 
 from snakemake.utils import validate
 
@@ -68,8 +69,27 @@ def shared_update(w):
     return paths.shared_update(w.defense).format(**w)
 
 
+@cache
+def experiment(target):
+    """One Experiment per target: its cells cost a tenth of a second to build, and the
+    aggregate and figure rules ask for them per job."""
+    return get_experiment(target, config)
+
+
+@cache
+def _inputs(target, kind):
+    exp = experiment(target)
+    return exp.inputs() if kind == "table" else exp.grid_inputs()
+
+
+def table_inputs(w):
+    """Every file the target's aggregate stage reads."""
+    return _inputs(w.target, "table")
+
+
 def grid_inputs(w):
-    return get_experiment(w.target, config).grid_inputs()
+    """Files the target's reconstruction grid reads."""
+    return _inputs(w.target, "grid")
 
 
 def attack_generator_file(w):

@@ -26,8 +26,8 @@ rule figure:
         paths.log_of("figure", paths.FIGURE),
     params:
         config=config,
-        title=lambda w: get_experiment(w.target, config).title,
-        claim=lambda w: get_experiment(w.target, config).claim,
+        title=lambda w: experiment(w.target).title,
+        claim=lambda w: experiment(w.target).claim,
     resources:
         mem_mb=2000,
         runtime=10,

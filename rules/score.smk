@@ -2,7 +2,6 @@ rule score:
     input:
         attack=paths.ATTACK,
         truth=paths.TRUTH,
-        shared=shared_update,
     output:
         paths.SCORE,
     log:

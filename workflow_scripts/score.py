@@ -3,4 +3,4 @@ from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
     stages.score(snakemake.output[0], snakemake.input.attack, snakemake.input.truth,
-                 snakemake.input.shared, dict(snakemake.params.metrics))
+                 dict(snakemake.params.metrics))

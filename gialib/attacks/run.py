@@ -63,4 +63,5 @@ def run_attack(update_path: str, checkpoint_path: str, spec: AttackSpec, seed: i
              1000 * result.seconds / (spec.iterations * spec.restarts))
     return {"images": result.images.cpu(), "labels": result.labels.cpu(), "loss": result.loss,
             "restart": result.restart, "seconds": result.seconds, "iterations": result.iterations,
-            "history": result.history, "spec": spec.to_dict(), "seed": seed}
+            "history": result.history, "spec": spec.to_dict(), "seed": seed,
+            "update": update.provenance()}

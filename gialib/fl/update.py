@@ -44,6 +44,16 @@ class ClientUpdate:
         if self.protocol not in PROTOCOLS or PROTOCOLS[self.protocol] != self.kind:
             raise ValueError(f"protocol {self.protocol!r} does not share a {self.kind}")
 
+    def provenance(self) -> dict[str, Any]:
+        """Who shared this update and how (every CSV row carries it), without the tensors."""
+        from gialib.defenses import privacy_guarantee
+
+        # An undefended update comes straight from capture, which records no guarantee.
+        return {"protocol": self.protocol, "num_examples": self.num_examples,
+                "batch_size": self.batch_size, "local_updates": self.local_updates, "lr": self.lr,
+                "round": self.round, "model": self.model, "defense": self.defense,
+                "bn_mode": self.bn_mode, "privacy": privacy_guarantee(self.defense), **self.meta}
+
     def save(self, path) -> None:
         io.save_pt(asdict(self), path)
 
