@@ -79,8 +79,9 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
                 raise ConfigError(f"{where}.defense: {exc}") from exc
             # The victim's unsent remainder after round 0 depends on its history, which the
             # defend stage does not replay: its update is exact only before any memory exists.
-            later = sorted({c.round for c in cells if c.defense == defense and c.round > 0})
-            if uses_memory(defense) and later:
+            later = uses_memory(defense) and sorted(
+                {c.round for c in cells if c.defense == defense and c.round > 0})
+            if later:
                 raise ConfigError(f"{where}: defense {defense!r} keeps client memory; attacking it "
                                   f"at round(s) {later} is not supported (round 0 only)")
         for rnd in sorted({c.round for c in cells}):

@@ -94,7 +94,7 @@ def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protoco
 
 
 def defend(output: str, update: str, defense: str, trial: int, seed: int) -> None:
-    """Post-process the captured update with ``defense`` (seeded per trial); record its (eps, delta)."""
+    """Post-process the captured update with ``defense`` (seeded per trial); log its (eps, delta)."""
     from gialib.defenses import apply_defense, privacy_guarantee
     from gialib.defenses.base import global_norm
     from gialib.fl.update import ClientUpdate
@@ -103,10 +103,9 @@ def defend(output: str, update: str, defense: str, trial: int, seed: int) -> Non
     before = u.tensors
     u.tensors = apply_defense(defense, before, runtime.generator(seed, trial, 21))
     u.defense = defense
-    u.meta["privacy"] = privacy_guarantee(defense)
     nonzero = [sum(int((t != 0).sum()) for t in ts.values()) for ts in (before, u.tensors)]
     log.info("defend %s: norm %.4g -> %.4g, nonzero entries %d -> %d, privacy %s", defense,
-             global_norm(before), global_norm(u.tensors), *nonzero, u.meta["privacy"])
+             global_norm(before), global_norm(u.tensors), *nonzero, privacy_guarantee(defense))
     u.save(output)
 
 

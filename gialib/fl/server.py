@@ -14,7 +14,7 @@ import torch
 from gialib import io
 from gialib.data.imageset import ImageSet, Split
 from gialib.data.partition import partition
-from gialib.defenses import uses_memory, with_memory
+from gialib.defenses import apply_defense, uses_memory, with_memory
 from gialib.fl.aggregate import fedavg
 from gialib.fl.client import client_update
 from gialib.models import Classifier, build_model
@@ -127,11 +127,12 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
                                             local_updates=u, lr=cfg.lr,
                                             seed=derive_seed(seed, rnd, k, 2),
                                             shuffle=cfg.shuffle)
-        sent, residual = with_memory(defense, update.tensors, None if memory is None else memory.get(k),
-                                     generator(seed, rnd, k, 4))
-        if memory is not None:
-            memory[k] = residual
-        deltas.append(sent)
+        g_k = generator(seed, rnd, k, 4)
+        if memory is None:
+            deltas.append(apply_defense(defense, update.tensors, g_k))
+        else:
+            sent, memory[k] = with_memory(defense, update.tensors, memory.get(k), g_k)
+            deltas.append(sent)
         buffers.append(new_buffers)
         sizes.append(len(idx))
     avg = fedavg(deltas, sizes)

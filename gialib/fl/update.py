@@ -48,7 +48,7 @@ class ClientUpdate:
         """Who shared this update and how (every CSV row carries it), without the tensors."""
         from gialib.defenses import privacy_guarantee
 
-        # An undefended update comes straight from capture, which records no guarantee.
+        # (epsilon, delta) follow from the defence spec alone, so they are derived here, once.
         return {"protocol": self.protocol, "num_examples": self.num_examples,
                 "batch_size": self.batch_size, "local_updates": self.local_updates, "lr": self.lr,
                 "round": self.round, "model": self.model, "defense": self.defense,
