@@ -33,13 +33,18 @@ def save_pt(obj: dict[str, Any], path: str | os.PathLike) -> None:
     _atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
-def load_pt(path: str | os.PathLike, *, kind: str = "artifact", required: tuple[str, ...] = ()) -> dict:
-    """Load a ``.pt`` artifact safely; a missing, corrupt or incomplete file names itself."""
+def load_pt(path: str | os.PathLike, *, kind: str = "artifact", required: tuple[str, ...] = (),
+            mmap: bool = False) -> dict:
+    """Load a ``.pt`` artifact safely; a missing, corrupt or incomplete file names itself.
+
+    ``mmap``: map the file instead of reading it, so tensors are read when touched (one
+    trial of a file of many).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{kind} file {path} does not exist")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # corrupt zip, truncated file, pickled objects
         raise ValueError(f"{kind} file {path} is corrupt or not a safe torch file: {exc}") from exc
     if not isinstance(obj, dict):
@@ -48,6 +53,29 @@ def load_pt(path: str | os.PathLike, *, kind: str = "artifact", required: tuple[
     if missing:
         raise ValueError(f"{kind} file {path} lacks key(s) {missing}")
     return obj
+
+
+def save_trials(trials: list[dict[str, Any]], path: str | os.PathLike) -> None:
+    """One artifact per trial, trials 0, 1, ... in one file (``load_trial`` reads one back)."""
+    save_pt({"trials": list(trials)}, path)
+
+
+def load_trial(path: str | os.PathLike, trial: int, *, kind: str = "artifact",
+               required: tuple[str, ...] = ()) -> dict:
+    """Trial ``trial`` of a file written by ``save_trials``, read without the other trials."""
+    trials = load_pt(path, kind=kind, required=("trials",), mmap=True)["trials"]
+    if not 0 <= trial < len(trials):
+        raise ValueError(f"{kind} file {path} holds trials 0..{len(trials) - 1}, not trial {trial}")
+    obj = trials[trial]
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise ValueError(f"{kind} file {path}, trial {trial}, lacks key(s) {missing}")
+    return obj
+
+
+def load_trials(path: str | os.PathLike, *, kind: str = "artifact") -> list[dict]:
+    """Every trial of a file written by ``save_trials``."""
+    return load_pt(path, kind=kind, required=("trials",))["trials"]
 
 
 def save_json(obj: Any, path: str | os.PathLike) -> None:

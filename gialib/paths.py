@@ -18,13 +18,18 @@ IGSA = ROOT + "/igsa/{dataset}/resolution~{resolution}/{model}/{defense}/round~{
 # The attacked client's update: where in training it happened and how the client trained.
 CLIENT = ("{dataset}/resolution~{resolution}/{model}/{defense}/round~{round}/{protocol}"
           "/num_examples~{num_examples}/batch_size~{batch_size}/local_updates~{local_updates}")
-CAPTURE = ROOT + "/capture/" + CLIENT + "/trial~{trial}.pt"
-TRUTH = ROOT + "/capture/" + CLIENT + "/trial~{trial}.truth.pt"
-DEFEND = ROOT + "/defend/" + CLIENT + "/trial~{trial}.pt"
+# One file holds every trial of a client cell (trial t: other victim images, other seeds), so
+# a sweep of T trials costs one capture job, not T; how many trials it holds is the capture
+# rule's ``trials`` param: the most that any target of the config attacks of that cell.
+CAPTURE = ROOT + "/capture/" + CLIENT + "/shared.pt"
+TRUTH = ROOT + "/capture/" + CLIENT + "/truth.pt"
+DEFEND = ROOT + "/defend/" + CLIENT + "/shared.pt"
 # The defence spec of no post-processing: its "defended" update is the captured one.
 UNDEFENDED = "none"
+# One reconstruction per trial: attacks are the expensive jobs, one per trial and GPU.
 ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trial~{trial}.pt"
-SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trial~{trial}.json"
+# The scores of trials 0 .. trials-1 of one attack on one client cell.
+SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trials~{trials}.json"
 
 # GIA-L's generator, trained on the public split of {dataset} at {resolution} (config generators.<name>).
 GENERATOR = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.pt"
@@ -66,6 +71,7 @@ CONSTRAINTS = {
     "batch_size": r"\d+",
     "local_updates": r"\d+",
     "trial": r"\d+",
+    "trials": r"\d+",
     "model": r"[^/~]+",
     "defense": r"[^/~]+",
     "attack": r"[^/~]+",

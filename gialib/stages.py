@@ -77,46 +77,60 @@ def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: 
 
 
 def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protocol: str,
-            num_examples: int, batch_size: int, local_updates: int, trial: int,
+            num_examples: int, batch_size: int, local_updates: int, trials: int,
             client: dict[str, Any], training: dict[str, Any], seed: int) -> None:
+    """The victim's shared update and, apart, its ground truth, for trials 0 .. ``trials``-1."""
     from gialib.data.imageset import load_imageset
     from gialib.fl.capture import capture as capture_update
     from gialib.fl.server import TrainingConfig
+    from gialib.fl.update import ClientUpdate
 
+    if trials < 1:
+        raise ValueError(f"capture needs at least one trial, got {trials}")
     images, _ = load_imageset(data)
-    update, truth = capture_update(checkpoint, images, TrainingConfig.from_config(training),
-                                   protocol=protocol, num_examples=num_examples,
-                                   batch_size=batch_size, local_updates=local_updates,
-                                   lr=client["lr"], shuffle=client["shuffle"], trial=trial, seed=seed,
-                                   bn_mode=client.get("bn_mode", "train"))
-    update.save(update_out)
-    io.save_pt(truth, truth_out)
+    cfg = TrainingConfig.from_config(training)
+    updates, truths = [], []
+    for trial in range(trials):
+        update, truth = capture_update(checkpoint, images, cfg, protocol=protocol,
+                                       num_examples=num_examples, batch_size=batch_size,
+                                       local_updates=local_updates, lr=client["lr"],
+                                       shuffle=client["shuffle"], trial=trial, seed=seed,
+                                       bn_mode=client.get("bn_mode", "train"))
+        updates.append(update)
+        truths.append(truth)
+    log.info("captured %d trial(s) of %s round %d, %s N=%d B=%d U=%d", trials, updates[0].model,
+             updates[0].round, protocol, num_examples, batch_size, local_updates)
+    ClientUpdate.save_trials(updates, update_out)
+    io.save_trials(truths, truth_out)
 
 
-def defend(output: str, update: str, defense: str, trial: int, seed: int) -> None:
-    """Post-process the captured update with ``defense`` (seeded per trial); log its (eps, delta)."""
+def defend(output: str, update: str, defense: str, seed: int) -> None:
+    """Post-process every trial's captured update with ``defense`` (seeded per trial)."""
     from gialib.defenses import apply_defense, privacy_guarantee
     from gialib.defenses.base import global_norm
     from gialib.fl.update import ClientUpdate
 
-    u = ClientUpdate.load(update)
-    before = u.tensors
-    u.tensors = apply_defense(defense, before, runtime.generator(seed, trial, 21))
-    u.defense = defense
-    nonzero = [sum(int((t != 0).sum()) for t in ts.values()) for ts in (before, u.tensors)]
-    log.info("defend %s: norm %.4g -> %.4g, nonzero entries %d -> %d, privacy %s", defense,
-             global_norm(before), global_norm(u.tensors), *nonzero, privacy_guarantee(defense))
-    u.save(output)
+    updates = ClientUpdate.load_trials(update)
+    for trial, u in enumerate(updates):
+        before = u.tensors
+        u.tensors = apply_defense(defense, before, runtime.generator(seed, trial, 21))
+        u.defense = defense
+        nonzero = [sum(int((t != 0).sum()) for t in ts.values()) for ts in (before, u.tensors)]
+        log.info("defend %s, trial %d: norm %.4g -> %.4g, nonzero entries %d -> %d", defense, trial,
+                 global_norm(before), global_norm(u.tensors), *nonzero)
+    log.info("privacy of %s: %s", defense, privacy_guarantee(defense))
+    ClientUpdate.save_trials(updates, output)
 
 
 def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], trial: int, seed: int,
            device: str, threads: int, generator: str | None = None) -> None:
-    """``generator``: the trained generator file a GIA-L attack (space latent) optimises over."""
+    """Trial ``trial``: reconstruct its victim's images from that trial's update in ``update``.
+    ``generator``: the trained generator file a GIA-L attack (space latent) optimises over."""
     from gialib.attacks.run import run_attack
     from gialib.attacks.spec import AttackSpec
 
     dev = runtime.setup(threads, device)
-    record = run_attack(update, checkpoint, AttackSpec.from_dict(spec),
+    record = run_attack(update, trial, checkpoint, AttackSpec.from_dict(spec),
                         runtime.derive_seed(seed, trial, 31), dev, context={"generator_file": generator})
     io.save_pt(record, output)
 
@@ -149,24 +163,31 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     io.save_pt(ckpt, output)
 
 
-def score(output: str, attack: str, truth: str, metrics: dict[str, Any]) -> None:
-    """PSNR / SSIM / LPIPS of a reconstruction; its provenance is the attack record's."""
+def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any]) -> None:
+    """PSNR / SSIM / LPIPS of the reconstructions of trials 0, 1, ... (``attacks``, in trial
+    order) against trial-wise truth; each trial's provenance is its attack record's."""
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
     from gialib.metrics.score import score_reconstruction
 
-    rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec", "update"))
-    gt = io.load_pt(truth, kind="truth", required=("images", "labels"))
     available, status = lpips_status(metrics["lpips"], metrics["lpips_net"], metrics.get("lpips_weights"))
     lpips = LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")) if available else None
     if not available:
         log.warning(status)
-    out = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips, status)
-    out["provenance"] = {
-        "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
-        "attack_loss": rec["loss"], "update": rec["update"], "versions": runtime.versions()}
-    log.info("score: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", out["psnr"], out["ssim"],
-             f"{out['lpips']:.4f}" if available else "n/a", out["label_accuracy"])
-    io.save_json(out, output)
+    versions = runtime.versions()
+    out = []
+    for trial, attack in enumerate(attacks):
+        rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec", "update"))
+        gt = io.load_trial(truth, trial, kind="truth", required=("images", "labels"))
+        row = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips,
+                                   status)
+        row["provenance"] = {
+            "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
+            "attack_loss": rec["loss"], "update": rec["update"], "versions": versions}
+        log.info("score, trial %d: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", trial,
+                 row["psnr"], row["ssim"], f"{row['lpips']:.4f}" if available else "n/a",
+                 row["label_accuracy"])
+        out.append(row)
+    io.save_json({"trials": out}, output)
 
 
 def aggregate(output: str, target: str, config: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ rule capture:
     log:
         paths.log_of("capture", paths.CAPTURE),
     params:
+        trials=capture_trials,
         client=config["client"],
         training=config["training"],
         seed=config["seed"],

@@ -7,7 +7,7 @@ from snakemake.utils import validate
 from gialib import paths
 from gialib.config_check import check_config
 from gialib.metrics.lpips_metric import lpips_status
-from gialib.experiments import get_experiment
+from gialib.experiments import get_experiment, trials_per_client
 from gialib.generators.config import attack_config, generator_file
 from gialib.data.views import dataset_spec
 
@@ -62,6 +62,20 @@ def _attack_minutes(spec):
 # Per attack name, computed once: the paper DAG asks for them in thousands of jobs.
 ATTACK_SPECS = {name: attack_config(config, name) for name in config["attacks"]}
 ATTACK_MINUTES = {name: _attack_minutes(spec) for name, spec in config["attacks"].items()}
+
+
+# Per client cell, the trials its capture file holds (the most any target attacks).
+CAPTURE_TRIALS = trials_per_client(config)
+
+
+def capture_trials(w):
+    """Trials of this client cell; one for a cell no target names (a file asked for by hand)."""
+    return CAPTURE_TRIALS.get(paths.CLIENT.format(**w), 1)
+
+
+def score_attacks(w):
+    """The reconstructions of trials 0 .. trials-1 a score file scores, in trial order."""
+    return [paths.ATTACK.format(**w, trial=t) for t in range(int(w.trials))]
 
 
 def shared_update(w):

@@ -1,6 +1,6 @@
 rule score:
     input:
-        attack=paths.ATTACK,
+        attacks=score_attacks,
         truth=paths.TRUTH,
     output:
         paths.SCORE,

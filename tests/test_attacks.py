@@ -10,6 +10,7 @@ from gialib.attacks.spec import AttackSpec, ThreatSpec
 from gialib.data import Split
 from gialib.fl.client import client_update
 from gialib.fl.server import initial_checkpoint, load_checkpoint
+from gialib.fl.update import ClientUpdate
 from gialib.io import save_pt
 from gialib.metrics import psnr
 from gialib.models import classifier_layer
@@ -30,8 +31,8 @@ def test_gia_o_recovers_default_image_from_fedsgd_gradient(default_set, tmp_path
         update, _ = client_update(model, x, y, protocol="fedsgd", batch_size=1, local_updates=1,
                                   lr=0.1, seed=0)
         update.model, update.round = ckpt["model"], 0
-        update.save(tmp_path / "u.pt")
-        out = run_attack(str(tmp_path / "u.pt"), str(tmp_path / "ck.pt"), spec, seed=0,
+        ClientUpdate.save_trials([update], tmp_path / "u.pt")
+        out = run_attack(str(tmp_path / "u.pt"), 0, str(tmp_path / "ck.pt"), spec, seed=0,
                          device=torch.device("cpu"))
         assert out["labels"].tolist() == y.tolist()  # iDLG
         scores.append(float(psnr(out["images"], x)))

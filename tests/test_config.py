@@ -125,3 +125,23 @@ def test_validated_attacks_build_their_image_space():
             SPACES.get("pixel")((1, 3, 8, 8), dict(spec.options), {})
         else:
             assert set(spec.options) <= {"generator", "class_input", "latent_bound", "class_map"}, name
+
+
+def test_capture_holds_the_most_trials_any_target_attacks():
+    """tab1 (4 trials) and fig15 (3) attack the same undefended round-0 update: its one
+    capture file holds 4 trials; each target's score file holds its own count."""
+    from gialib import paths
+    from gialib.experiments import get_experiment, trials_per_client
+
+    cfg = load()
+    counts = trials_per_client(cfg)
+    tab1, fig15 = get_experiment("tab1", cfg), get_experiment("fig15", cfg)
+    shared = {c.path(paths.CLIENT) for c in tab1.cells()} & {c.path(paths.CLIENT) for c in fig15.cells()}
+    assert shared and (tab1.trials, fig15.trials) == (4, 3)
+    assert all(counts[k] == 4 for k in shared)
+    only_fig15 = {c.path(paths.CLIENT) for c in fig15.cells()} - shared
+    assert only_fig15 and all(counts[k] == 3 for k in only_fig15)
+    cell = fig15.cells()[0]
+    assert fig15.score_path(cell).endswith(f"/{cell.attack}/trials~3.json")
+    scores = [p for p in fig15.inputs() if p.startswith(paths.ROOT + "/score/")]
+    assert len(scores) == len(fig15.cells()) // fig15.trials  # one file per cell, all trials

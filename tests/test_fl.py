@@ -91,15 +91,23 @@ def test_fedavg_aggregation_is_weighted_mean():
 
 
 def test_update_file_roundtrip_and_corruption(tmp_path, small_set):
-    x, y = _batch(small_set, 2)
-    update, _ = client_update(make_model(), x, y, protocol="fedsgd", batch_size=2, local_updates=1,
-                              lr=0.1, seed=0)
-    update.save(tmp_path / "u.pt")
-    back = ClientUpdate.load(tmp_path / "u.pt")
+    """A capture file holds every trial; each reads back alone, an absent trial is named."""
+    updates = []
+    for n in (1, 2):
+        x, y = _batch(small_set, n)
+        updates.append(client_update(make_model(), x, y, protocol="fedsgd", batch_size=n,
+                                     local_updates=1, lr=0.1, seed=0)[0])
+    ClientUpdate.save_trials(updates, tmp_path / "u.pt")
+    back = ClientUpdate.load(tmp_path / "u.pt", 1)
     assert back.num_examples == 2 and torch.equal(back.labels, y)
+    for k, v in updates[1].tensors.items():
+        assert torch.equal(back.tensors[k], v), k
+    assert [u.num_examples for u in ClientUpdate.load_trials(tmp_path / "u.pt")] == [1, 2]
+    with pytest.raises(ValueError, match=r"u.pt holds trials 0..1, not trial 2"):
+        ClientUpdate.load(tmp_path / "u.pt", 2)
     (tmp_path / "bad.pt").write_bytes(b"\x00" * 10)
     with pytest.raises(ValueError, match="bad.pt is corrupt"):
-        ClientUpdate.load(tmp_path / "bad.pt")
+        ClientUpdate.load(tmp_path / "bad.pt", 0)
 
 
 def test_training_rounds_are_deterministic_and_learn(tmp_path, small_set):

@@ -13,6 +13,7 @@ from gialib.defenses import privacy_guarantee
 from gialib.defenses.quantize import levels
 from gialib.experiments import get_experiment
 from gialib.experiments.tradeoff import points
+from gialib.io import load_trial
 from tests.conftest import REPO, snakemake
 from tests.test_config import load
 
@@ -170,15 +171,15 @@ def test_defence_runs_in_training_and_on_the_attacked_update(mini_fig15):
     for d in MINI_DEFENSES[1:]:
         assert any(not torch.equal(v, r1["none"]["state_dict"][k])
                    for k, v in r1[d]["state_dict"].items()), d
-    cell = "round~1/fedavg/num_examples~1/batch_size~1/local_updates~1/trial~0.pt"
+    cell = "round~1/fedavg/num_examples~1/batch_size~1/local_updates~1"
     base = "mini/resolution~16/convnet+width=4/quantize+bits=2"
-    captured = _load(mini_fig15 / "capture" / base / cell)
-    defended = _load(mini_fig15 / "defend" / base / cell)
+    captured = load_trial(mini_fig15 / "capture" / base / cell / "shared.pt", 0)
+    defended = load_trial(mini_fig15 / "defend" / base / cell / "shared.pt", 0)
     assert defended["defense"] == "quantize+bits=2"
     assert defended["meta"]["checkpoint"].endswith("quantize+bits=2/round~1.pt")
     for k, v in defended["tensors"].items():
         grid = v / captured["tensors"][k].abs().max() * levels(2)
         assert torch.allclose(grid, grid.round(), atol=1e-5), k
         assert not torch.equal(v, captured["tensors"][k]), k
-    attack_log = (mini_fig15 / "logs/attack" / base / cell.replace("trial~0.pt", "G+TV/trial~0.log"))
+    attack_log = mini_fig15 / "logs/attack" / base / cell / "G+TV/trial~0.log"
     assert "attack done" in attack_log.read_text()

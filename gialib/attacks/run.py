@@ -37,10 +37,11 @@ def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec
     return infer_labels(update, weight, bias)
 
 
-def run_attack(update_path: str, checkpoint_path: str, spec: AttackSpec, seed: int,
+def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackSpec, seed: int,
                device: torch.device, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reconstruct the images behind the update in ``update_path``; returns the attack record."""
-    update = ClientUpdate.load(update_path)
+    """Reconstruct the images behind trial ``trial``'s update in ``update_path``; returns the
+    attack record."""
+    update = ClientUpdate.load(update_path, trial)
     model, ckpt = load_checkpoint(checkpoint_path)
     if int(ckpt["round"]) != int(update.round) or ckpt["model"] != update.model:
         raise ValueError(f"update {update_path} was captured on {update.model} round {update.round}, "

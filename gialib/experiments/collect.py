@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from gialib import io, paths
+from gialib import io
 from gialib.data.views import dataset_spec
 from gialib.experiments.plan import Experiment
 
@@ -36,8 +36,12 @@ def config_digest(config: dict[str, Any]) -> str:
 def collect(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
     rows = []
     digest = config_digest(config)
+    files: dict[str, list[dict[str, Any]]] = {}
     for cell in exp.cells():
-        score = io.load_json(cell.path(paths.SCORE))
+        path = exp.score_path(cell)
+        if path not in files:
+            files[path] = io.load_json(path)["trials"]
+        score = files[path][cell.trial]
         row: dict[str, Any] = {"target": exp.name, **cell.wildcards()}
         row.update({m: score[m] for m in METRICS})
         row["lpips_status"] = score["lpips_status"]

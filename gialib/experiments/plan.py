@@ -33,8 +33,9 @@ class Cell:
     def wildcards(self) -> dict[str, Any]:
         return asdict(self)
 
-    def path(self, template: str) -> str:
-        return template.format(**self.wildcards())
+    def path(self, template: str, **extra: Any) -> str:
+        """``template`` formatted with this cell's wildcards (and ``extra``, e.g. ``trials``)."""
+        return template.format(**self.wildcards(), **extra)
 
 
 CELL_FIELDS = tuple(f.name for f in fields(Cell))
@@ -110,13 +111,22 @@ class Experiment:
 
     # -- what the aggregate and figure stages do; targets with other outputs override these --
 
+    @property
+    def trials(self) -> int:
+        """Trials per cell: other victim images and seeds each (config key ``trials``)."""
+        return int(self.cfg.get("trials", 1))
+
+    def score_path(self, cell: Cell) -> str:
+        """The file that holds ``cell``'s score, with those of the other trials of its cell."""
+        return cell.path(paths.SCORE, trials=self.trials)
+
     def inputs(self) -> list[str]:
-        """Every file the aggregate stage reads (default: the score of every cell)."""
-        return [c.path(paths.SCORE) for c in self.cells()]
+        """Every file the aggregate stage reads (default: the score file of every cell)."""
+        return list(dict.fromkeys(self.score_path(c) for c in self.cells()))
 
     def grid_inputs(self) -> list[str]:
         """Files the reconstruction grid reads."""
-        return [c.path(t) for c in self.cells() for t in (paths.ATTACK, paths.TRUTH)]
+        return list(dict.fromkeys(c.path(t) for c in self.cells() for t in (paths.ATTACK, paths.TRUTH)))
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
         """One row per cell: its wildcards, scores and provenance."""
@@ -149,6 +159,17 @@ class Experiment:
 _INT_FIELDS = {"resolution", "round", "num_examples", "batch_size", "local_updates", "trial"}
 
 EXPERIMENTS: Registry[type[Experiment]] = Registry("experiment")
+
+
+def trials_per_client(config: dict[str, Any]) -> dict[str, int]:
+    """Per client cell (``paths.CLIENT``, formatted): the trials its capture file must hold,
+    the most that any target of ``config`` attacks of it."""
+    out: dict[str, int] = {}
+    for name in config["experiments"]:
+        for cell in get_experiment(name, config).cells():
+            key = cell.path(paths.CLIENT)
+            out[key] = max(out.get(key, 0), cell.trial + 1)
+    return out
 
 
 def get_experiment(name: str, config: dict[str, Any]) -> Experiment:

@@ -1,7 +1,7 @@
 """``ClientUpdate``: what a client shares, plus what an adversary may be granted.
 
-The file the capture stage writes holds the shared tensors (a FedSGD gradient or
-a FedAvg model update, by parameter name) and every piece of side information
+The file the capture stage writes holds, per trial, the shared tensors (a FedSGD
+gradient or a FedAvg model update, by parameter name) and every piece of side information
 the threat model may grant (Sec. 2.2): N, B, U, lr (Level 3), the labels, the BN
 batch statistics (Level 4). Which of these an attack may read is decided by its
 ``threat`` block, not by what is in the file. Ground truth (the private images)
@@ -54,13 +54,26 @@ class ClientUpdate:
                 "round": self.round, "model": self.model, "defense": self.defense,
                 "bn_mode": self.bn_mode, "privacy": privacy_guarantee(self.defense), **self.meta}
 
-    def save(self, path) -> None:
-        io.save_pt(asdict(self), path)
+    @staticmethod
+    def save_trials(updates: list[ClientUpdate], path) -> None:
+        """The updates of trials 0, 1, ... of one client cell, in one file."""
+        io.save_trials([asdict(u) for u in updates], path)
 
     @classmethod
-    def load(cls, path) -> ClientUpdate:
-        obj = io.load_pt(path, kind="client update", required=("kind", "tensors", "protocol"))
+    def load(cls, path, trial: int) -> ClientUpdate:
+        """Trial ``trial``'s update from a file written by ``save_trials``."""
+        obj = io.load_trial(path, trial, kind="client update",
+                            required=("kind", "tensors", "protocol"))
+        return cls._from(obj, f"{path}, trial {trial}")
+
+    @classmethod
+    def load_trials(cls, path) -> list[ClientUpdate]:
+        return [cls._from(obj, f"{path}, trial {t}")
+                for t, obj in enumerate(io.load_trials(path, kind="client update"))]
+
+    @classmethod
+    def _from(cls, obj: dict[str, Any], where: str) -> ClientUpdate:
         try:
             return cls(**obj)
         except TypeError as exc:
-            raise ValueError(f"client update file {path} has unexpected fields: {exc}") from exc
+            raise ValueError(f"client update file {where} has unexpected fields: {exc}") from exc

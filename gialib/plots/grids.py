@@ -28,7 +28,7 @@ _GROUP_KEYS = ("dataset", "model", "defense", "num_examples", "batch_size", "res
 
 
 def _images(cell: Cell) -> tuple[torch.Tensor, torch.Tensor]:
-    truth = io.load_pt(cell.path(paths.TRUTH), kind="truth", required=("images",))["images"]
+    truth = io.load_trial(cell.path(paths.TRUTH), cell.trial, kind="truth", required=("images",))["images"]
     recon = io.load_pt(cell.path(paths.ATTACK), kind="attack", required=("images",))["images"]
     return truth, recon[match_reconstructions(recon, truth)]
 
