@@ -50,3 +50,15 @@ def test_same_config_same_results(mini_runs):
         ra = torch.load(pa, weights_only=True)["images"]
         rb = torch.load(pb, weights_only=True)["images"]
         assert torch.equal(ra, rb)
+
+
+def test_report_of_the_built_targets(mini_runs, tmp_path):
+    """`snakemake <built targets> --report` (what `make report` runs) writes one
+    self-contained HTML file with the target's figure and its caption."""
+    run = mini_runs[0]
+    report = tmp_path / "report.html"
+    snakemake("tab1", "--configfile", str(MINI), "--directory", str(run), "--report", str(report))
+    html = report.read_text()
+    assert report.stat().st_size > 100_000  # figures are embedded, not linked
+    assert "tab1.png" in html and "tab1_grid.png" in html
+    assert "Table I" in html
