@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Cell:
-    """One attacked update: the wildcards of ``paths.SCORE``."""
+    """One trial of one attacked update: the wildcards of ``paths.ATTACK`` (a score file holds
+    the trials 0..T-1 of a cell without its ``trial``)."""
 
     dataset: str
     resolution: int
