@@ -74,7 +74,7 @@ class Experiment:
         if unknown:
             raise ValueError(f"experiments.{self.name}: unknown key(s) {sorted(unknown)}")
         grid = {k: _as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
-        grid["trial"] = list(range(int(cfg.get("trials", 1))))
+        grid["trial"] = list(range(self.trials))
         return grid
 
     def cells(self) -> list[Cell]:
