@@ -81,15 +81,19 @@ def invert(problem: InversionProblem, param: ImageParam, labels: torch.Tensor, s
         # dropout masks in the simulated forward come from the global RNG: seed it per restart
         torch.manual_seed(derive_seed(seed, restart, 11))
         param.reset(generator(seed, restart, 12))
-        opt = _pick(OPTIMIZERS, spec.optimizer, "optimizer")(list(param.parameters()), spec.lr)
+        variables = list(param.parameters())
+        opt = _pick(OPTIMIZERS, spec.optimizer, "optimizer")(variables, spec.lr)
         sched = _pick(SCHEDULES, spec.schedule, "schedule")(opt, spec.iterations)
         t0 = time.perf_counter()
         for it in range(1, spec.iterations + 1):
             opt.zero_grad(set_to_none=True)
             loss, match = total_loss()
-            loss.backward()
+            # Gradients to the attack's variables only: the simulated model's parameter
+            # copies are leaves that require grad, and a plain backward() would also
+            # accumulate a gradient into each of them that nobody reads.
+            loss.backward(inputs=variables)
             if spec.signed:
-                for p in param.parameters():
+                for p in variables:
                     p.grad.sign_()
             opt.step()
             if sched is not None:
