@@ -169,3 +169,25 @@ def test_real_fashion_mnist():
                                    "public_per_class": 100, "test_per_class": 50}, 32, seed=0)
     assert [len(data.indices(s)) for s in Split] == [1000, 1000, 500]
     assert not _flat(data, Split.private) & _flat(data, Split.public)
+
+
+def test_setup_command_fills_the_configs_paths(tmp_path, caplog):
+    """`python -m gialib.assets --config FILE`: the data root comes from the config; a present set
+    is left alone; an unknown step is refused by name."""
+    import logging
+
+    import yaml
+
+    from gialib.assets import setup
+    from gialib.assets.__main__ import main
+
+    _write_raw(tmp_path / "d")
+    cfg = {"metrics": {"lpips": "off"},
+           "datasets": {"fm": {**SPEC, "root": str(tmp_path / "d")}}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    with caplog.at_level(logging.INFO, logger="gialib.assets"):
+        main(["--config", str(tmp_path / "c.yaml")])
+    assert f"{{'{tmp_path / 'd'}': 'present'}}" in caplog.text
+    assert setup(cfg, ["lpips"]) == {"lpips": {}}
+    with pytest.raises(ValueError, match=r"unknown asset\(s\) \['weights'\]"):
+        setup(cfg, ["weights"])
