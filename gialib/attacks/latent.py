@@ -5,14 +5,16 @@ on public data of the task's distribution (Level 2 knowledge). The optimiser
 moves the latent z and, for a class-conditional generator, the class input c
 (Definition 2 optimises "pairs of latent vectors and labels"): c starts at the
 one-hot vector of the labels the attack uses (inferred or given) and is
-optimised too unless ``class_input: fixed``. After each step z is clipped to
-[-latent_bound, latent_bound], the region the generator saw in training (its
-latents are N(0, I)). A generator whose side differs from the victim's images
+optimised too unless ``class_input: fixed``. z starts and stays in the latent
+region the generator's training used (``generators.base.LATENT_REGIONS``): for
+N(0, I) latents (the GAN game, pretrained GANs) a draw clipped to, and each step
+clipped back into, [-latent_bound, latent_bound]; for GLO's codes the sphere of
+radius sqrt(d), projected back onto after each step. A generator whose side differs from the victim's images
 (a pretrained BigGAN) is resized to it (bilinear, antialiased).
 
 Options (``attacks.<name>.options``): ``generator`` (a key of config
 ``generators``; the workflow replaces it by that entry), ``class_input``
-(``optimize`` | ``fixed``, default ``optimize``), ``latent_bound`` (default 3),
+(``optimize`` | ``fixed``, default ``optimize``), ``latent_bound`` (default 3; normal region only),
 ``class_map`` (the generator's class index for each of the model's classes, e.g.
 ImageNet indices of a 5-class content task for BigGAN; default: the identity).
 """
@@ -26,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gialib.attacks.params import SPACES, ImageParam
+from gialib.generators.base import LATENT_REGIONS
 from gialib.generators.config import GeneratorConfig
 from gialib.generators.load import load_generator
 
@@ -54,6 +57,10 @@ class LatentParam(ImageParam):
         if self.bound <= 0:
             raise ValueError(f"latent space: latent_bound must be > 0, got {self.bound}")
         gen = load_generator(cfg, context.get("generator_file"))
+        self.region = LATENT_REGIONS.get(gen.latent_region)
+        if "latent_bound" in options and not self.region.uses_bound:
+            raise ValueError(f"latent space: generator {cfg.name!r} searches {self.region.description}; "
+                             "latent_bound does not apply to it")
         labels = context["labels"]
         class_map = options.get("class_map")
         if class_map is not None:
@@ -77,7 +84,7 @@ class LatentParam(ImageParam):
 
     def reset(self, g: torch.Generator) -> None:
         with torch.no_grad():
-            self.z.copy_(torch.randn(self.z.shape, generator=g).clamp_(-self.bound, self.bound))
+            self.z.copy_(self.region.sample(tuple(self.z.shape), g, self.bound))
             if self.c is not None:
                 self.c.copy_(self.c0)
 
@@ -90,4 +97,4 @@ class LatentParam(ImageParam):
 
     @torch.no_grad()
     def project(self) -> None:
-        self.z.clamp_(-self.bound, self.bound)
+        self.z.copy_(self.region.project(self.z, self.bound))

@@ -109,6 +109,7 @@ def load_imageset(path: str | Path) -> tuple[ImageSet, dict[str, Any]]:
 
 # Register the built-in sources (import for side effects).
 from gialib.data import content as _content  # noqa: E402,F401
+from gialib.data import fashion_mnist as _fashion_mnist  # noqa: E402,F401
 from gialib.data import ood_sets as _ood_sets  # noqa: E402,F401
 from gialib.data import packaged as _packaged  # noqa: E402,F401
 from gialib.data import torchvision_sets as _tv  # noqa: E402,F401

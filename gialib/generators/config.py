@@ -9,11 +9,19 @@ names a pretrained module + weights (``pretrained``), loaded by the attack job.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from gialib import paths
 from gialib.spec import canonical
+
+# Training objective -> the words that name it and how it is described. A generator is named
+# after how it is trained: a GLO-trained DCGAN architecture is not "a DCGAN" (issue 14).
+OBJECTIVE_NAMES = {
+    "gan": ({"gan", "dcgan"}, "the DCGAN game (adversarial, Radford et al. 2016)"),
+    "glo": ({"glo"}, "Generative Latent Optimization (Bojanowski et al. 2018)"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,16 @@ class GeneratorConfig:
 
     def __post_init__(self) -> None:
         where = f"generators.{self.name}"
+        if self.objective not in OBJECTIVE_NAMES:
+            raise ValueError(f"{where}.objective must be one of {sorted(OBJECTIVE_NAMES)}, "
+                             f"got {self.objective!r}")
         if self.pretrained is None:
+            words = set(re.split(r"[^a-z0-9]+", self.name.lower()))
+            other = {w for obj, (names, _) in OBJECTIVE_NAMES.items() if obj != self.objective for w in names}
+            if words & other:
+                raise ValueError(f"{where}: the name says {sorted(words & other)[0]!r} but it is trained by "
+                                 f"objective {self.objective!r} ({OBJECTIVE_NAMES[self.objective][1]}); "
+                                 "name a generator after how it is trained")
             if self.resolution is not None and int(self.resolution) < 8:
                 raise ValueError(f"{where}.resolution must be >= 8, got {self.resolution}")
             for key in ("iterations", "batch_size", "log_every"):
@@ -70,6 +87,13 @@ class GeneratorConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def method(self) -> str:
+        """How the generator was made, in words (logs, checkpoints, captions)."""
+        if self.pretrained is not None:
+            data = f" on {self.trained_on}" if self.trained_on else ""
+            return f"pretrained {self.pretrained['builder']}{data}"
+        return f"{self.architecture} architecture trained by {OBJECTIVE_NAMES[self.objective][1]}"
 
 
 def attack_generator(config: dict[str, Any], attack: str) -> GeneratorConfig | None:

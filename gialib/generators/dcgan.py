@@ -1,7 +1,9 @@
-"""DCGAN (Radford et al., 2016), class-conditional: the generator GIA-L uses at the default scale.
+"""The DCGAN architecture (Radford et al., 2016), class-conditional: GIA-L's trained generator.
 
-The paper's Table I/II attack "GIA-L with pretrained DcGAN"; ours trains on the
-public split at the cell's resolution. The class input is concatenated to the
+The paper's Table I/II attack "GIA-L with pretrained DcGAN". This module is the
+architecture only; ``train.py`` fits it to the public split by the DCGAN game
+(objective ``gan``) or by GLO (``glo``, the default config's choice, whose
+generator is therefore named ``glo``, not ``dcgan``). The class input is concatenated to the
 latent (a conditional GAN, Mirza & Osindero); the discriminator is conditioned by
 projection (Miyato & Koyama, 2018). Resolution must be 4 * 2^k (8, 16, 32, ...):
 each block doubles the side from a 4x4 start.

@@ -14,11 +14,11 @@ import torch
 from torch import nn
 
 from gialib import io
-from gialib.generators.base import GENERATORS, Generator
+from gialib.generators.base import GENERATORS, LATENT_REGIONS, Generator
 from gialib.generators.config import GeneratorConfig
 from gialib.spec import parse_spec
 
-CHECKPOINT_KEYS = ("architecture", "state_dict", "resolution", "num_classes")
+CHECKPOINT_KEYS = ("architecture", "state_dict", "resolution", "num_classes", "latent_region")
 
 
 def check_state_dict(module: nn.Module, state: dict[str, Any], source: str) -> None:
@@ -55,6 +55,8 @@ def load_trained(path: str | Path) -> Generator:
     gen = build_architecture(ckpt["architecture"], int(ckpt["resolution"]), int(ckpt["num_classes"]))
     check_state_dict(gen, ckpt["state_dict"], f"generator file {path}")
     gen.load_state_dict(ckpt["state_dict"])
+    LATENT_REGIONS.get(ckpt["latent_region"])  # a known region, or an error naming the known ones
+    gen.latent_region = ckpt["latent_region"]
     return gen
 
 

@@ -1,6 +1,7 @@
 """Train the adversary's generator on the public split (Level 2 "data distribution" knowledge).
 
-Two objectives (config ``generators.<name>.objective``) for the same DCGAN generator:
+Two objectives (config ``generators.<name>.objective``) for the same DCGAN architecture; the
+config names the generator after its objective (``config.OBJECTIVE_NAMES``):
 
 - ``gan``: the DCGAN objective (non-saturating logistic loss against a
   projection discriminator, Adam with beta1 = 0.5), as the paper's "pretrained
@@ -10,6 +11,11 @@ Two objectives (config ``generators.<name>.objective``) for the same DCGAN gener
   generator by reconstruction (L1 over a 3-level pyramid). No mode is dropped,
   so the generator's range covers the public data after a few hundred CPU
   steps; codes are kept on the sphere of radius sqrt(d), where N(0, I) draws lie.
+
+Each objective names its latent region (``base.LATENT_REGIONS``: ``normal`` for the GAN
+game, ``sphere`` for GLO); the checkpoint records it, and GIA-L starts and keeps its search
+there. The public split must not hold any image of the private split (where victims are
+drawn): the generator never trains on a victim's image.
 
 Every random draw (initialisation, batches, latents, flips) comes from the config
 seed. Progress is tracked by the objective's losses and by a sample-quality
@@ -28,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from gialib.data.imageset import ImageSet, Split
-from gialib.generators.base import Generator
+from gialib.generators.base import LATENT_REGIONS, Generator
 from gialib.generators.config import GeneratorConfig
 from gialib.generators.load import build_architecture
 from gialib.registry import Registry
@@ -60,12 +66,23 @@ def median_bandwidth(x: torch.Tensor) -> float:
     return float(d[d > 0].median())
 
 
+def shared_with_victims(data: ImageSet) -> int:
+    """How many public images are pixel-identical to a private one (a victim's image)."""
+    private = {bytes(x.numpy().tobytes()) for x in data.images[data.indices(Split.private)]}
+    return sum(bytes(x.numpy().tobytes()) in private for x in data.images[data.indices(Split.public)])
+
+
 def public_images(data: ImageSet) -> tuple[torch.Tensor, torch.Tensor]:
-    """The public split in [-1, 1] and its labels; an empty split is an error naming the dataset."""
+    """The public split in [-1, 1] and its labels; an empty split, or one holding a private image,
+    is an error naming the dataset."""
     idx = data.indices(Split.public)
     if len(idx) == 0:
         raise ValueError(f"dataset {data.name!r} has an empty public split: the generator has nothing "
                          "to train on (raise public_per_class / num_public)")
+    shared = shared_with_victims(data)
+    if shared:
+        raise ValueError(f"dataset {data.name!r}: {shared} public image(s) equal private ones; the "
+                         "generator would train on victims' images (the splits must be disjoint)")
     return data.floats(idx) * 2 - 1, data.labels[idx]
 
 
@@ -81,6 +98,8 @@ def sample(gen, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 class GANObjective:
     """The DCGAN game; ``step`` returns the window statistics of one iteration."""
+
+    latent_region = "normal"  # z ~ N(0, I) in every step
 
     def __init__(self, gen: Generator, real: torch.Tensor, lr: float) -> None:
         self.gen, self.disc = gen, gen.make_discriminator()
@@ -115,6 +134,8 @@ def pyramid_l1(a: torch.Tensor, b: torch.Tensor, levels: int = 3) -> torch.Tenso
 
 class GLOObjective:
     """Generative Latent Optimization: a learned code per (image, mirror), reconstruction loss."""
+
+    latent_region = "sphere"  # every code is projected back to radius sqrt(d) after each step
 
     def __init__(self, gen: Generator, real: torch.Tensor, lr: float) -> None:
         self.gen = gen
@@ -155,15 +176,18 @@ def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int) -> dict[str
         torch.manual_seed(derive_seed(seed, 42))
         gen = build_architecture(cfg.architecture, data.resolution, data.num_classes)
         objective = OBJECTIVES.get(cfg.objective)(gen, real, cfg.lr)
+    gen.latent_region = objective.latent_region
+    # Samples and probes come from the region GIA-L will search (its default bound, 3).
+    region = LATENT_REGIONS.get(gen.latent_region)
     ref = real[torch.randperm(len(real), generator=g)[:_MMD_SAMPLES]]
     bandwidth = median_bandwidth(ref)
-    fixed_z = torch.randn(64, gen.latent_dim, generator=g)
+    fixed_z = region.sample((64, gen.latent_dim), g, 3.0)
     fixed_y = torch.arange(64) % data.num_classes
-    probe_z = torch.randn(len(ref), gen.latent_dim, generator=g)
+    probe_z = region.sample((len(ref), gen.latent_dim), g, 3.0)
     probe_y = labels[torch.randint(0, len(labels), (len(ref),), generator=g)]
     noise_mmd = mmd(torch.rand(ref.shape, generator=g) * 2 - 1, ref, bandwidth)
-    log.info("generator %s (%s, %s) on %d public images of %s at %dpx: %d iterations, batch %d; "
-             "MMD of uniform noise %.4f", cfg.name, cfg.architecture, cfg.objective, len(real),
+    log.info("generator %s (%s; latents: %s) on %d public images of %s at %dpx: %d iterations, batch %d; "
+             "MMD of uniform noise %.4f", cfg.name, cfg.method(), region.description, len(real),
              data.name, data.resolution, cfg.iterations, cfg.batch_size, noise_mmd)
     curve: list[dict[str, float]] = []
     window: list[dict[str, float]] = []
@@ -185,6 +209,7 @@ def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int) -> dict[str
                      row["seconds"])
     return {"kind": "generator", "architecture": cfg.architecture, "resolution": data.resolution,
             "num_classes": data.num_classes, "classes": list(data.classes), "dataset": data.name,
+            "method": cfg.method(), "latent_region": gen.latent_region,
             "state_dict": gen.state_dict(), "config": cfg.to_dict(), "seed": seed, "curve": curve,
             "noise_mmd": noise_mmd, "samples": (sample(gen, fixed_z, fixed_y) + 1) / 2,
             "samples_labels": fixed_y, "public_examples": (ref[:64] + 1) / 2}

