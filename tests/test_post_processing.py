@@ -12,7 +12,7 @@ from gialib.config_check import ConfigError, check_config
 from gialib.defenses import privacy_guarantee
 from gialib.defenses.quantize import levels
 from gialib.experiments import get_experiment
-from gialib.experiments.tradeoff import points
+from gialib.experiments.fig15 import points
 from gialib.io import load_trial
 from tests.conftest import REPO, snakemake
 from tests.test_config import load

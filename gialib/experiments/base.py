@@ -1,8 +1,15 @@
-"""Cells of a sweep and the files they need."""
+"""What every paper target shares: cells of a sweep, the files they need, one CSV row per cell,
+the grouping rule, and the default table, figure, finding and reconstruction grid.
+
+A target module (``gialib/experiments/<target>.py``) registers a subclass of
+``Experiment`` and overrides what it does differently.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -12,6 +19,7 @@ from gialib.spec import canonical
 
 if TYPE_CHECKING:
     import pandas as pd
+    import torch
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,7 @@ CELL_FIELDS = tuple(f.name for f in fields(Cell))
 _OTHER_KEYS = ("trials",)
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
@@ -73,7 +81,7 @@ class Experiment:
         unknown = set(cfg) - set(CELL_FIELDS) - set(_OTHER_KEYS) - set(self.options)
         if unknown:
             raise ValueError(f"experiments.{self.name}: unknown key(s) {sorted(unknown)}")
-        grid = {k: _as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
+        grid = {k: as_list(cfg[k]) for k in CELL_FIELDS if k != "trial" and k in cfg}
         grid["trial"] = list(range(self.trials))
         return grid
 
@@ -131,30 +139,49 @@ class Experiment:
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
         """One row per cell: its wildcards, scores and provenance."""
-        from gialib.experiments.collect import collect
+        return collect_scores(self, config)
 
-        return collect(self, config)
+    # -- the grouping rule, and what the figure stage draws by default --
+
+    def groups(self, frame: pd.DataFrame) -> list[str]:
+        """Cell fields besides ``x`` and ``hue`` that group the rows: those that vary, and vary
+        at some one value of ``x`` (a field fixed by ``x``, e.g. Table II's B = ceil(N/k) beside
+        U = k, is not a group: it would leave one point per group)."""
+        return group_fields(frame, self.x, self.hue)
 
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.tables import summary_markdown
 
-        return summary_markdown(df, self)
+        return summary_markdown(df, title=self.title, x=self.x, x_label=self.x_label or self.x,
+                                rows=[self.hue, *self.groups(df)])
 
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.figures import metric_figure
 
-        metric_figure(df, self, path)
+        groups = self.groups(df)
+        metric_figure(df, x=self.x, hue=self.hue, style=groups[0] if groups else None,
+                      x_label=self.x_label or self.x, title=self.title, path=path)
 
     def finding(self, df: pd.DataFrame) -> str:
         """What this run shows, in one paragraph of reStructuredText (for report captions)."""
         from gialib.plots.tables import trend_finding
 
-        return trend_finding(df, self)
+        return trend_finding(df, x=self.x, groups=[self.hue, *self.groups(df)])
 
     def grid(self, path: str) -> None:
         from gialib.plots.grids import reconstruction_grid
 
-        reconstruction_grid(self.cells(), self.x, self.hue, self.title, path)
+        reconstruction_grid(*self.grid_tiles(self.cells(), self.x, self.hue), title=self.title,
+                            path=path)
+
+    def grid_tiles(self, cells: list[Cell], x: str, hue: str) -> tuple[list, str, str, list[str]]:
+        """(tiles, x, hue, groups) for ``plots.grids.reconstruction_grid``: per cell its fields
+        and its (truth, matched reconstruction) image pair, in trial order."""
+        import pandas as pd
+
+        frame = pd.DataFrame([c.wildcards() for c in cells])
+        tiles = [(c.wildcards(), *image_pair(c)) for c in sorted(cells, key=lambda c: c.trial)]
+        return tiles, x, hue, group_fields(frame, x, hue)
 
 
 _INT_FIELDS = {"resolution", "round", "num_examples", "batch_size", "local_updates", "trial"}
@@ -181,3 +208,73 @@ def get_experiment(name: str, config: dict[str, Any]) -> Experiment:
     except KeyError:
         raise ValueError(f"config has no experiments.{name} entry") from None
     return cls(cfg, config)
+
+
+def group_fields(frame: pd.DataFrame, x: str, hue: str) -> list[str]:
+    """The grouping rule (``Experiment.groups``) on any frame with cell-field columns."""
+    return [f for f in CELL_FIELDS if f not in (x, hue, "trial") and f in frame
+            and frame[f].nunique() > 1 and frame.groupby(x)[f].nunique().max() > 1]
+
+
+def image_pair(cell: Cell) -> tuple[torch.Tensor, torch.Tensor]:
+    """The cell's true images and its reconstructions, each paired with its true image by
+    optimal assignment (so truth and reconstruction line up image by image)."""
+    from gialib import io
+    from gialib.metrics.matching import match_reconstructions
+
+    truth = io.load_trial(cell.path(paths.TRUTH), cell.trial, kind="truth", required=("images",))["images"]
+    recon = io.load_pt(cell.path(paths.ATTACK), kind="attack", required=("images",))["images"]
+    return truth, recon[match_reconstructions(recon, truth)]
+
+
+# -- the aggregate stage: one CSV row per cell with its scores and full provenance --
+
+METRICS = ("lpips", "psnr", "ssim", "mse", "label_accuracy")
+
+
+def flatten(prefix: str, obj: Any) -> dict[str, Any]:
+    """{'a': {'b': 1}} -> {'prefix.a.b': 1}; lists become JSON strings (one CSV cell)."""
+    if isinstance(obj, dict):
+        out: dict[str, Any] = {}
+        for k, v in obj.items():
+            out.update(flatten(f"{prefix}.{k}" if prefix else str(k), v))
+        return out
+    if isinstance(obj, list | tuple):
+        return {prefix: json.dumps(obj)}
+    return {prefix: obj}
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    """Short hash of the whole (validated) config: rows with equal digests share every setting."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def collect_scores(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
+    """One row per cell of ``exp``: wildcards, scores, and the provenance of its score file."""
+    import pandas as pd
+
+    from gialib import io
+    from gialib.data.views import dataset_spec
+
+    rows = []
+    digest = config_digest(config)
+    files: dict[str, list[dict[str, Any]]] = {}
+    for cell in exp.cells():
+        path = exp.score_path(cell)
+        if path not in files:
+            files[path] = io.load_json(path)["trials"]
+        score = files[path][cell.trial]
+        row: dict[str, Any] = {"target": exp.name, **cell.wildcards()}
+        row.update({m: score[m] for m in METRICS})
+        row["lpips_status"] = score["lpips_status"]
+        row["attack_seconds"] = score["provenance"]["attack_seconds"]
+        row["config_seed"] = config["seed"]
+        row["config_digest"] = digest
+        row.update(flatten("", {"provenance": score["provenance"]}))
+        row.update(flatten("training", config["training"]))
+        row.update(flatten("client", config["client"]))
+        row.update(flatten("dataset_spec", dataset_spec(config["datasets"], cell.dataset)))
+        row.update(flatten("metrics", config["metrics"]))
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -5,14 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from gialib.experiments.plan import EXPERIMENTS, Cell, Experiment
+from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, as_list
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def split_batches(num_examples: int, num_batches: int) -> int:
@@ -57,7 +53,7 @@ class Tab2(Experiment):
                 raise ValueError(f"{key} is derived from num_batches (B = ceil(N/k), U = epochs * k)")
         if "num_batches" not in cfg:
             raise ValueError("missing key num_batches (N/B values to sweep)")
-        self.num_batches = [int(k) for k in _as_list(cfg.pop("num_batches"))]
+        self.num_batches = [int(k) for k in as_list(cfg.pop("num_batches"))]
         self.epochs = int(cfg.pop("epochs", 1))
         super().__init__(cfg, config)
 
