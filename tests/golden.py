@@ -70,8 +70,9 @@ def column_digests(csv: Path) -> dict[str, str]:
 
 def digests(results: Path) -> dict[str, Any]:
     """{"tables": {relpath: {column: sha}}, "files": {relpath: sha}} of one run's ``results/``."""
+    # A target's provenance file (wall-clock times, machine paths; issue 16) holds no result.
     tables = {str(p.relative_to(results)): column_digests(p)
-              for p in sorted((results / "tables").glob("*.csv"))}
+              for p in sorted((results / "tables").glob("*.csv")) if not p.name.endswith(".provenance.csv")}
     files: dict[str, str] = {}
     for p in sorted((results / "score").rglob("*.json")):
         files[str(p.relative_to(results))] = _sha(_canonical(json.loads(p.read_text())))

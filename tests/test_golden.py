@@ -9,6 +9,7 @@ here with the reason; a removed duplicate must have equalled the column it dupli
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from tests.conftest import REPO, snakemake
@@ -17,8 +18,15 @@ from tests.golden import digests
 GOLDEN = json.loads((REPO / "tests" / "data" / "golden.json").read_text())
 
 # Columns written twice per row before: the cell's own column is kept, the copy in the
-# update's provenance removed (the golden digests must show they were equal).
-DUPLICATES: dict[str, str] = {}
+# update's provenance removed; the client block's lr and bn_mode, which the update records,
+# likewise (the golden digests must show each pair was equal).
+_CELL = ("dataset", "resolution", "model", "round", "defense", "protocol", "num_examples",
+         "batch_size", "local_updates", "trial")
+DUPLICATES: dict[str, str] = {**{f"provenance.update.{f}": f for f in _CELL},
+                              "client.lr": "provenance.update.lr",
+                              "client.bn_mode": "provenance.update.bn_mode",
+                              # tab2 (only there): the threat flag moved next to the attack
+                              "provenance.attack.threat.knows_batch_size": "knows_batch_size"}
 # Renamed columns: old name -> new name.
 RENAMED: dict[str, str] = {}
 
@@ -33,8 +41,9 @@ def _compare(name: str, results) -> None:
         current = now["tables"][table]
         expected = {}
         for column, digest in columns.items():
-            if column in DUPLICATES:
+            if column in DUPLICATES and DUPLICATES[column] in columns:
                 assert digest == columns[DUPLICATES[column]], (table, column, "was no duplicate")
+                assert column not in current, (table, column, "still written twice")
                 continue
             expected[RENAMED.get(column, column)] = digest
         assert sorted(current) == sorted(expected), (table, set(current) ^ set(expected))
@@ -80,3 +89,17 @@ def test_paper_dry_run_builds_the_same_job_count():
     out = snakemake("-n", "all", "--configfile", "config/paper.yaml")
     total = re.search(r"^total\s+(\d+)$", out.stdout + out.stderr, re.MULTILINE)
     assert total and int(total.group(1)) == GOLDEN["paper_dry_run_jobs"], (out.stdout + out.stderr)[-2000:]
+
+
+def test_same_config_gives_byte_identical_tables(mini_runs):
+    """Issue 16 item 5: the CSV holds results only; wall-clock times and machine paths are in
+    the target's provenance file."""
+    a, b = (r / "results/tables" for r in mini_runs)
+    assert (a / "tab1.csv").read_bytes() == (b / "tab1.csv").read_bytes()
+    header = (a / "tab1.csv").read_text().splitlines()[0].split(",")
+    assert not [c for c in header if "seconds" in c]
+    status = " ".join(pd.read_csv(a / "tab1.csv")["lpips_status"])
+    assert "LPIPS" in status and not [w for w in status.split() if w.startswith("/")]
+    run = pd.read_csv(a / "tab1.provenance.csv")
+    assert list(run["local_updates"]) == list(pd.read_csv(a / "tab1.csv")["local_updates"])
+    assert (run["provenance.attack_seconds"] > 0).all() and "run.lpips_status" in run

@@ -72,3 +72,14 @@ def test_no_import_circle_among_targets_and_plots():
     for m in sorted(graph):
         if m not in state:
             visit(m, [])
+
+
+def test_workflow_scripts_call_the_library_with_keywords_only():
+    """A swapped B and U would run silently; a keyword cannot be swapped."""
+    for p in sorted((REPO / "workflow_scripts").glob("*.py")):
+        calls = [n for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                 and n.func.value.id == "stages"]
+        assert calls, f"{p.name} calls no stage"
+        for call in calls:
+            assert not call.args, f"{p.name}: stages.{call.func.attr} has positional arguments"

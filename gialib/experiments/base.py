@@ -114,8 +114,10 @@ class Experiment:
                              f"null or num_examples and local_updates 1")
         if not 1 <= int(v["batch_size"]) <= n:
             raise ValueError(f"{where}: batch_size {v['batch_size']} not in 1..num_examples={n}")
-        v["model"] = canonical(v["model"])
-        v["defense"] = canonical(v["defense"])
+        # Spec strings in canonical form (keys sorted), so one data set, model or defence always
+        # lands in one file however the config spells it.
+        for key in ("dataset", "model", "defense"):
+            v[key] = canonical(v[key])
         return Cell(**{k: (int(v[k]) if k in _INT_FIELDS else v[k]) for k in CELL_FIELDS})
 
     # -- what the aggregate and figure stages do; targets with other outputs override these --
@@ -265,16 +267,50 @@ def collect_scores(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
         if path not in files:
             files[path] = io.load_json(path)["trials"]
         score = files[path][cell.trial]
-        row: dict[str, Any] = {"target": exp.name, **cell.wildcards()}
+        fields = cell.wildcards()
+        row: dict[str, Any] = {"target": exp.name, **fields}
         row.update({m: score[m] for m in METRICS})
-        row["lpips_status"] = score["lpips_status"]
-        row["attack_seconds"] = score["provenance"]["attack_seconds"]
+        row["lpips_status"] = without_machine_paths(score["lpips_status"])
+        row[RUN_PREFIX + "lpips_status"] = score["lpips_status"]
         row["config_seed"] = config["seed"]
         row["config_digest"] = digest
-        row.update(flatten("", {"provenance": score["provenance"]}))
+        # Each column once: the update's record repeats the cell's fields (N, B, U, round ...)
+        # and the client block's settings; the cell's and the update's own columns are kept.
+        update = dict(score["provenance"]["update"])
+        for key in [k for k in update if k in fields]:
+            if update.pop(key) != fields[key]:
+                raise ValueError(f"{path}, trial {cell.trial}: the update's {key} is not the cell's "
+                                 f"{fields[key]!r}")
+        provenance = {k: v for k, v in score["provenance"].items() if k != "update"}
+        row.update(flatten("", {"provenance": {**provenance, "update": update}}))
         row.update(flatten("training", config["training"]))
-        row.update(flatten("client", config["client"]))
+        row.update(flatten("client", {k: v for k, v in config["client"].items() if k not in update}))
         row.update(flatten("dataset_spec", dataset_spec(config["datasets"], cell.dataset)))
         row.update(flatten("metrics", config["metrics"]))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# Columns of what a run measured that is no result (wall-clock times, paths on the machine):
+# ``split_run_columns`` moves them to the target's provenance file, so the same config gives a
+# byte-identical CSV. Named ``run.<what>`` or ending in ``seconds``.
+RUN_PREFIX = "run."
+
+
+def is_run_column(column: str) -> bool:
+    return column.startswith(RUN_PREFIX) or column.rsplit(".", 1)[-1].endswith("seconds")
+
+
+def split_run_columns(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(results, run provenance): the table without the run columns, and the run columns with
+    the cell columns that key each row (same rows, same order)."""
+    run = [c for c in df.columns if is_run_column(c)]
+    keys = [c for c in ("target", *CELL_FIELDS) if c in df.columns]
+    return df.drop(columns=run), df[keys + run]
+
+
+def without_machine_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its file name (``/root/.cache/x.pth`` -> ``x.pth``)."""
+    import os
+
+    return " ".join(os.path.basename(w) if w.startswith("/") else w for w in text.split(" "))

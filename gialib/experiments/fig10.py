@@ -65,7 +65,7 @@ class Fig10(Experiment):
         keys = [_model_path(c, paths.IGSA) for c in cells]
         df["igsa"] = [igsa[k]["igsa"] for k in keys]
         df["igsa_std"] = [igsa[k]["igsa_std"] for k in keys]
-        df["igsa_seconds"] = [igsa[k]["seconds"] for k in keys]
+        df["run.igsa_seconds"] = [igsa[k]["seconds"] for k in keys]
         df["test_accuracy"] = [metrics[k]["test_accuracy"] for k in keys]
         df["test_loss"] = [metrics[k]["test_loss"] for k in keys]
         for key, value in igsa[keys[0]]["config"].items():

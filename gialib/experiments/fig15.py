@@ -211,7 +211,7 @@ class Fig15(Experiment):
             df[column] = [utility[k][column] for k in keys]
         # As recorded in each defended update by the defend stage (None: no DP guarantee).
         for column in ("epsilon", "delta"):
-            df[column] = df[f"provenance.update.privacy.{column}"]
+            df[column] = df.pop(f"provenance.update.privacy.{column}")  # moved, not copied
         df["reconstructed_threshold"] = json.dumps(self.thresholds(), sort_keys=True)
         df["accuracy_drop_limit"] = self.accuracy_drop()
         return df
