@@ -13,7 +13,8 @@ from gialib.plots.figures import LABELS  # noqa: E402
 from gialib.plots.tables import fmt, metrics_present  # noqa: E402
 
 
-def _fmt(values: pd.Series, digits: int = 4) -> str:
+def _over_trials(values: pd.Series, digits: int = 4) -> str:
+    """``fmt`` of the mean and sd of ``values`` (the trials of one variant)."""
     return fmt(values.mean(), values.std(), f".{digits}g", ".2g")
 
 
@@ -34,12 +35,12 @@ def variants_markdown(df: pd.DataFrame, *, title: str) -> str:
         first = part.iloc[0]
         row = {"family": family, "variant": variant,
                "parameters used (share)": f"{first['parameters']:,} ({first['parameter_share']:.2%})"}
-        row.update({m.upper() if m != "ssim" else "SSIM": _fmt(part[m]) for m in metrics})
+        row.update({m.upper() if m != "ssim" else "SSIM": _over_trials(part[m]) for m in metrics})
         if first["baseline"]:
             row.update({"ΔPSNR vs baseline (paired)": "—", "paper": "", "observed": ""})
         else:
             d = part["delta"]
-            row["ΔPSNR vs baseline (paired)"] = _fmt(d, 3)
+            row["ΔPSNR vs baseline (paired)"] = _over_trials(d, 3)
             row["paper"] = first["expected"]
             row["observed"] = (f"{'+' if d.mean() > 0 else '-'} ({int((d > 0).sum())}/{len(d)} "
                                "trials higher)")
