@@ -47,6 +47,9 @@ FINDING = ROOT + "/tables/{target}_finding.rst"
 # The validated config and the software versions of a run (report's "Provenance").
 RUN_CONFIG = ROOT + "/provenance/config.yaml"
 RUN_VERSIONS = ROOT + "/provenance/versions.yaml"
+# Beside a target's table, row by row: what the run measured that is no result (wall-clock
+# times, paths on the machine), so that the same config gives the same table bytes.
+TABLE_PROVENANCE = TABLE.removesuffix(".csv") + ".provenance.csv"
 
 
 def shared_update(defense: str) -> str:

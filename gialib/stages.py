@@ -83,7 +83,7 @@ def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protoco
     from gialib.data.imageset import load_imageset
     from gialib.fl.capture import capture as capture_update
     from gialib.fl.server import TrainingConfig
-    from gialib.fl.update import ClientUpdate
+    from gialib.fl.update import ClientConfig, ClientUpdate
 
     if trials < 1:
         raise ValueError(f"capture needs at least one trial, got {trials}")
@@ -93,9 +93,8 @@ def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protoco
     for trial in range(trials):
         update, truth = capture_update(checkpoint, images, cfg, protocol=protocol,
                                        num_examples=num_examples, batch_size=batch_size,
-                                       local_updates=local_updates, lr=client["lr"],
-                                       shuffle=client["shuffle"], trial=trial, seed=seed,
-                                       bn_mode=client.get("bn_mode", "train"))
+                                       local_updates=local_updates,
+                                       client=ClientConfig.from_config(client), trial=trial, seed=seed)
         updates.append(update)
         truths.append(truth)
     log.info("captured %d trial(s) of %s round %d, %s N=%d B=%d U=%d", trials, updates[0].model,
@@ -190,12 +189,16 @@ def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any]) 
     io.save_json({"trials": out}, output)
 
 
-def aggregate(output: str, target: str, config: dict[str, Any]) -> None:
+def aggregate(output: str, provenance_out: str, target: str, config: dict[str, Any]) -> None:
+    """The target's table (results only: the same config gives the same bytes) and, apart, its
+    run provenance (wall-clock times, machine paths) row by row."""
     from gialib.experiments import get_experiment
+    from gialib.experiments.base import split_run_columns
 
-    df = get_experiment(target, config).collect(config)
+    df, run = split_run_columns(get_experiment(target, config).collect(config))
     df.to_csv(output, index=False)
-    log.info("%s: %d rows -> %s", target, len(df), output)
+    run.to_csv(provenance_out, index=False)
+    log.info("%s: %d rows -> %s (run provenance: %s)", target, len(df), output, provenance_out)
 
 
 def figure(table: str, summary_out: str, figure_out: str, grid_out: str, finding_out: str,

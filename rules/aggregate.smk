@@ -2,7 +2,8 @@ rule aggregate:
     input:
         table_inputs,
     output:
-        paths.TABLE,
+        table=paths.TABLE,
+        provenance=paths.TABLE_PROVENANCE,
     log:
         paths.log_of("aggregate", paths.TABLE),
     params:

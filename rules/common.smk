@@ -10,6 +10,7 @@ from gialib.metrics.lpips_metric import lpips_status
 from gialib.experiments import get_experiment, trials_per_client
 from gialib.generators.config import attack_config, generator_file
 from gialib.data.views import dataset_spec
+from gialib.attacks.spec import AttackSpec
 
 validate(config, "../config/schema.yaml")
 check_config(config, enforce_lpips=False)
@@ -55,7 +56,8 @@ def _attack_minutes(spec):
     Generous for a GPU at paper scale (ResNet-18, 32 px); override per cluster with
     the profile's `set-resources: attack:runtime=...`.
     """
-    iterations = spec.get("iterations", 500) * spec.get("restarts", 1)
+    attack = AttackSpec.from_dict(spec)  # the attack keys' defaults are written there only
+    iterations = attack.iterations * attack.restarts
     return 10 + math.ceil(iterations * 0.05 / 60)
 
 

@@ -10,7 +10,7 @@ rule igsa:
         paths.log_of("igsa", paths.IGSA).removesuffix(".log") + ".benchmark.tsv"
     params:
         igsa=config.get("igsa", {}),
-        bn_mode=config["client"].get("bn_mode", "train"),
+        bn_mode=config["client"]["bn_mode"],
         seed=config["seed"],
         device=config["device"],
     threads: THREADS

@@ -62,3 +62,23 @@ def mini_runs(tmp_path_factory):
         snakemake("tab1", "--configfile", str(MINI), "--directory", str(d), "--cores", "2")
         dirs.append(d)
     return dirs
+
+
+def _run(tmp_path_factory, name: str, *targets: str) -> Path:
+    """One local run of ``tests/data/<name>.yaml``; its ``results/`` directory."""
+    d = tmp_path_factory.mktemp(name)
+    snakemake(*targets, "--configfile", str(REPO / "tests" / "data" / f"{name}.yaml"),
+              "--directory", str(d), "--cores", "2")
+    return d / "results"
+
+
+@pytest.fixture(scope="session")
+def mini_gial_run(tmp_path_factory):
+    """The GIA-L miniature (generator, latent attacks, tab2, fig8), run once per session."""
+    return _run(tmp_path_factory, "mini_gial", "tab2", "fig8")
+
+
+@pytest.fixture(scope="session")
+def mini_models_run(tmp_path_factory):
+    """The model targets' miniature (fig10, tab3, tab4), run once per session."""
+    return _run(tmp_path_factory, "mini_models", "fig10", "tab3", "tab4")

@@ -2,12 +2,13 @@
 
 import pandas as pd
 
+from gialib.experiments.base import group_fields
 from gialib.plots.tables import trend_finding
 
 
-class _Exp:
-    x = "local_updates"
-    hue = "attack"
+def _finding(df, x="local_updates", hue="attack"):
+    """The finding with the experiments' grouping rule, as ``Experiment.finding`` calls it."""
+    return trend_finding(df, x=x, groups=[hue, *group_fields(df, x, hue)])
 
 
 def _frame(x, y, **fields):
@@ -17,22 +18,21 @@ def _frame(x, y, **fields):
 
 
 def test_trend_is_read_off_the_data():
-    text = trend_finding(_frame([1, 2, 4, 8], [30.0, 25.0, 20.0, 10.0]), _Exp())
+    text = _finding(_frame([1, 2, 4, 8], [30.0, 25.0, 20.0, 10.0]))
     assert "PSNR falls with local_updates (Spearman rho = -1.00)" in text
-    text = trend_finding(_frame([1, 2, 4, 8], [10.0, 20.0, 25.0, 30.0]), _Exp())
+    text = _finding(_frame([1, 2, 4, 8], [10.0, 20.0, 25.0, 30.0]))
     assert "rises" in text and "falls" not in text
 
 
 def test_a_field_fixed_by_the_swept_one_is_not_a_group():
     # Table II: B = ceil(N / k) moves with U; grouping by it would leave single points.
-    text = trend_finding(_frame([2, 4, 6], [20.0, 18.0, 15.0], batch_size=[10, 5, 4]), _Exp())
+    text = _finding(_frame([2, 4, 6], [20.0, 18.0, 15.0], batch_size=[10, 5, 4]))
     assert "batch_size=" not in text and "Spearman rho = -1.00" in text
 
 
 def test_categorical_sweep_names_best_and_worst():
-    exp = type("E", (), {"x": "dataset", "hue": "attack"})()
     df = _frame([0, 0], [25.0, 15.0]).assign(dataset=["packaged", "packaged+ood=objects"])
-    text = trend_finding(df, exp)
+    text = _finding(df, x="dataset")
     assert "Best at dataset=packaged, worst at dataset=packaged+ood=objects" in text
 
 

@@ -4,16 +4,11 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.conftest import REPO, snakemake
 
-MINI = REPO / "tests" / "data" / "mini_gial.yaml"
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("gial")
-    snakemake("tab2", "fig8", "--configfile", str(MINI), "--directory", str(d), "--cores", "2")
-    return d / "results"
+@pytest.fixture
+def run(mini_gial_run):
+    """The session's run of the miniature (shared with the golden comparison)."""
+    return mini_gial_run
 
 
 def test_generator_stage_outputs(run):

@@ -1,22 +1,15 @@
 """The model targets (fig10, tab3, tab4) end to end on a miniature config."""
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import snakemake
 
-MINI = Path(__file__).resolve().parent / "data" / "mini_models.yaml"
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("models")
-    snakemake("fig10", "tab3", "tab4", "--configfile", str(MINI), "--directory", str(d),
-              "--cores", "2")
-    return d / "results"
+@pytest.fixture
+def run(mini_models_run):
+    """The session's run of the miniature (shared with the golden comparison)."""
+    return mini_models_run
 
 
 def test_fig10_joins_attack_accuracy_and_igsa_per_round(run):

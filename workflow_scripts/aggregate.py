@@ -1,5 +1,6 @@
-"""Rule aggregate: one CSV row per cell of a target, with provenance."""
+"""Rule aggregate: one CSV row per cell of a target, with provenance (timings apart)."""
 from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
-    stages.aggregate(snakemake.output[0], snakemake.wildcards.target, snakemake.params.config)
+    stages.aggregate(output=snakemake.output.table, provenance_out=snakemake.output.provenance,
+                     target=snakemake.wildcards.target, config=snakemake.params.config)

@@ -2,5 +2,5 @@
 from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
-    stages.defend(snakemake.output[0], snakemake.input[0], snakemake.wildcards.defense,
-                  snakemake.params.seed)
+    stages.defend(output=snakemake.output[0], update=snakemake.input[0],
+                  defense=snakemake.wildcards.defense, seed=snakemake.params.seed)

@@ -1,7 +1,8 @@
 """Rule figure: Markdown table, seaborn figure and reconstruction grid of a target."""
 from gialib import runtime, stages
 
+out = snakemake.output
 with runtime.logging_to(snakemake.log[0]):
-    stages.figure(snakemake.input.table, snakemake.output.summary, snakemake.output.figure,
-                  snakemake.output.grid, snakemake.output.finding, snakemake.wildcards.target,
-                  snakemake.params.config)
+    stages.figure(table=snakemake.input.table, summary_out=out.summary, figure_out=out.figure,
+                  grid_out=out.grid, finding_out=out.finding, target=snakemake.wildcards.target,
+                  config=snakemake.params.config)

@@ -3,5 +3,6 @@ from gialib import runtime, stages
 
 p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):
-    stages.igsa(snakemake.output[0], snakemake.input.checkpoint, snakemake.input.data,
-                dict(p.igsa), p.bn_mode, p.seed, p.device, snakemake.threads)
+    stages.igsa(output=snakemake.output[0], checkpoint=snakemake.input.checkpoint,
+                data=snakemake.input.data, cfg=dict(p.igsa), bn_mode=p.bn_mode, seed=p.seed,
+                device=p.device, threads=snakemake.threads)

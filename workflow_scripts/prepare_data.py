@@ -3,5 +3,5 @@ from gialib import runtime, stages
 
 w = snakemake.wildcards
 with runtime.logging_to(snakemake.log[0]):
-    stages.prepare_data(snakemake.output[0], w.dataset, dict(snakemake.params.spec),
-                        int(w.resolution), snakemake.params.seed)
+    stages.prepare_data(output=snakemake.output[0], name=w.dataset, spec=dict(snakemake.params.spec),
+                        resolution=int(w.resolution), seed=snakemake.params.seed)

@@ -2,4 +2,5 @@
 from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
-    stages.provenance(snakemake.output.config, snakemake.output.versions, snakemake.params.config)
+    stages.provenance(config_out=snakemake.output.config, versions_out=snakemake.output.versions,
+                      config=snakemake.params.config)

@@ -2,5 +2,5 @@
 from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
-    stages.score(snakemake.output[0], list(snakemake.input.attacks), snakemake.input.truth,
-                 dict(snakemake.params.metrics))
+    stages.score(output=snakemake.output[0], attacks=list(snakemake.input.attacks),
+                 truth=snakemake.input.truth, metrics=dict(snakemake.params.metrics))

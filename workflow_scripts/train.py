@@ -4,6 +4,6 @@ from gialib import runtime, stages
 w = snakemake.wildcards
 with runtime.logging_to(snakemake.log[0]):
     runtime.setup(snakemake.threads)
-    stages.train(list(snakemake.output), snakemake.input.data, snakemake.input.get("initial"),
-                 w.model, w.defense, dict(snakemake.params.get("training", {})),
-                 snakemake.params.seed)
+    stages.train(outputs=list(snakemake.output), data=snakemake.input.data,
+                 initial=snakemake.input.get("initial"), model=w.model, defense=w.defense,
+                 training=dict(snakemake.params.get("training", {})), seed=snakemake.params.seed)

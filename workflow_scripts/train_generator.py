@@ -3,6 +3,8 @@ from gialib import runtime, stages
 
 out = snakemake.output
 with runtime.logging_to(snakemake.log[0]):
-    stages.train_generator(out.checkpoint, out.curve, out.curve_plot, out.samples, snakemake.input.data,
-                           snakemake.wildcards.generator, dict(snakemake.params.generators),
-                           snakemake.params.seed, snakemake.threads)
+    stages.train_generator(output=out.checkpoint, curve_csv=out.curve, curve_png=out.curve_plot,
+                           samples_png=out.samples, data=snakemake.input.data,
+                           name=snakemake.wildcards.generator,
+                           generators=dict(snakemake.params.generators), seed=snakemake.params.seed,
+                           threads=snakemake.threads)

@@ -10,7 +10,7 @@ import torch
 from gialib.data.imageset import ImageSet
 from gialib.fl.client import client_update
 from gialib.fl.server import TrainingConfig, client_shards, load_checkpoint
-from gialib.fl.update import ClientUpdate
+from gialib.fl.update import ClientConfig, ClientUpdate
 from gialib.runtime import derive_seed, generator
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,16 @@ def victim_indices(data: ImageSet, training: TrainingConfig, num_examples: int, 
 
 
 def capture(checkpoint: str, data: ImageSet, training: TrainingConfig, *, protocol: str,
-            num_examples: int, batch_size: int, local_updates: int, lr: float, shuffle: bool,
-            trial: int, seed: int, bn_mode: str = "train") -> tuple[ClientUpdate, dict[str, Any]]:
+            num_examples: int, batch_size: int, local_updates: int, client: ClientConfig,
+            trial: int, seed: int) -> tuple[ClientUpdate, dict[str, Any]]:
     """The update the victim shares at the checkpoint's round, and the truth for scoring."""
     model, ckpt = load_checkpoint(checkpoint)
     idx = victim_indices(data, training, num_examples, trial, seed)
     x, y = data.floats(idx), data.labels[idx]
+    lr = client.lr
     update, _ = client_update(model, x, y, protocol=protocol, batch_size=batch_size,
-                              local_updates=local_updates, lr=lr, shuffle=shuffle,
-                              seed=derive_seed(seed, trial, 6), bn_mode=bn_mode)
+                              local_updates=local_updates, lr=lr, shuffle=client.shuffle,
+                              seed=derive_seed(seed, trial, 6), bn_mode=client.bn_mode)
     update.model = ckpt["model"]
     update.round = int(ckpt["round"])
     update.meta = {"checkpoint": str(checkpoint), "trial": trial, "dataset": data.name,

@@ -10,7 +10,7 @@ is written to a separate file that only the scoring stage opens.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -19,6 +19,27 @@ from gialib import io
 
 KINDS = ("gradient", "model_update")
 PROTOCOLS = {"fedsgd": "gradient", "fedavg": "model_update"}
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """How the attacked client trains (config block ``client``). Its defaults are written once,
+    in ``config/schema.yaml``, which fills them in before any job starts; this record has
+    none, so a caller that skipped validation gets an error naming the key, not a second
+    default that could disagree."""
+
+    lr: float
+    shuffle: bool  # reshuffle mini-batches each epoch
+    bn_mode: str  # BatchNorm in the client's forward: "train" (batch statistics) or "eval"
+
+    @classmethod
+    def from_config(cls, block: dict[str, Any]) -> ClientConfig:
+        names = {f.name for f in fields(cls)}
+        missing, unknown = sorted(names - set(block)), sorted(set(block) - names)
+        if missing or unknown:
+            raise ValueError(f"config block client: missing {missing}, unknown {unknown} "
+                             "(validate the config against config/schema.yaml first)")
+        return cls(lr=float(block["lr"]), shuffle=bool(block["shuffle"]), bn_mode=str(block["bn_mode"]))
 
 
 @dataclass

@@ -2,15 +2,16 @@
 
 One column per value of the swept field; per group of the other varying fields,
 a row of ground truth and one row of reconstructions per attack. Each tile is a
-mosaic of the victims' images of the first trials, every reconstruction paired
-with its true image by optimal assignment, so truth and reconstruction tiles
-line up image by image.
+mosaic of the victims' images of the first trials; the caller pairs every
+reconstruction with its true image, so truth and reconstruction tiles line up
+image by image.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 import matplotlib
 
@@ -19,18 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
 
-from gialib import io, paths  # noqa: E402
-from gialib.experiments.plan import Cell  # noqa: E402
-from gialib.metrics.matching import match_reconstructions  # noqa: E402
-
-_GROUP_KEYS = ("dataset", "model", "defense", "num_examples", "batch_size", "resolution", "round",
-               "protocol", "local_updates")
-
-
-def _images(cell: Cell) -> tuple[torch.Tensor, torch.Tensor]:
-    truth = io.load_trial(cell.path(paths.TRUTH), cell.trial, kind="truth", required=("images",))["images"]
-    recon = io.load_pt(cell.path(paths.ATTACK), kind="attack", required=("images",))["images"]
-    return truth, recon[match_reconstructions(recon, truth)]
+# One tile: a cell's fields (dataset, model, ..., trial) and its (truth, reconstruction) images.
+Tile = tuple[dict[str, Any], torch.Tensor, torch.Tensor]
 
 
 def _mosaic(images: list[torch.Tensor], size: int) -> torch.Tensor:
@@ -40,26 +31,24 @@ def _mosaic(images: list[torch.Tensor], size: int) -> torch.Tensor:
     return make_grid(batch.clamp(0, 1), nrow=math.ceil(math.sqrt(len(batch))), padding=1, pad_value=1.0)
 
 
-def reconstruction_grid(cells: list[Cell], x: str, hue: str, title: str, path: str,
-                        max_images: int = 16) -> None:
-    """Draw ``cells`` (all trials of a target) as truth/reconstruction mosaics."""
-    # A field that varies only with x (FedSGD's batch_size with num_examples) is no group.
-    groups = [k for k in _GROUP_KEYS if k not in (x, hue) and len({getattr(c, k) for c in cells}) > 1
-              and len({(getattr(c, x), getattr(c, k)) for c in cells}) > len({getattr(c, x) for c in cells})]
-    xs = sorted({getattr(c, x) for c in cells})
-    hues = sorted({getattr(c, hue) for c in cells})
-    tiles: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
-    for cell in sorted(cells, key=lambda c: c.trial):
-        key = tuple(getattr(cell, k) for k in groups)
-        truth, recon = _images(cell)
-        tiles[key][("truth", getattr(cell, x), getattr(cell, hue))].append(truth)
-        tiles[key][(getattr(cell, hue), getattr(cell, x))].append(recon)
+def reconstruction_grid(tiles: list[Tile], x: str, hue: str, groups: list[str], *, title: str,
+                        path: str, max_images: int = 16) -> None:
+    """Draw ``tiles`` (every trial of a target, in trial order) as truth/reconstruction mosaics:
+    a column per value of ``x``; per value of ``groups``, a truth row and a row per ``hue``."""
+    xs = sorted({f[x] for f, _, _ in tiles})
+    hues = sorted({f[hue] for f, _, _ in tiles})
+    by_key: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
+    for fields, truth, recon in tiles:
+        key = tuple(fields[k] for k in groups)
+        by_key[key][("truth", fields[x], fields[hue])].append(truth)
+        by_key[key][(fields[hue], fields[x])].append(recon)
     rows = []
-    for key in sorted(tiles):
+    for key in sorted(by_key):
         label = ", ".join(f"{k}={v}" for k, v in zip(groups, key, strict=True))
-        rows.append((f"truth\n{label}".strip(), [tiles[key].get(("truth", v, hues[0])) for v in xs]))
+        row = by_key[key]
+        rows.append((f"truth\n{label}".strip(), [row.get(("truth", v, hues[0])) for v in xs]))
         for h in hues:
-            rows.append((f"{h}\n{label}".strip(), [tiles[key].get((h, v)) for v in xs]))
+            rows.append((f"{h}\n{label}".strip(), [row.get((h, v)) for v in xs]))
     fig, axes = plt.subplots(len(rows), len(xs), figsize=(1.7 * len(xs) + 1.2, 1.7 * len(rows)),
                              squeeze=False)
     for r, (label, row) in enumerate(rows):

@@ -13,9 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from gialib.experiments.plan import Cell  # noqa: E402
 from gialib.plots.figures import LABELS, LPIPS_LINES  # noqa: E402
-from gialib.plots.grids import reconstruction_grid  # noqa: E402
+from gialib.plots.grids import Tile, reconstruction_grid  # noqa: E402
 from gialib.plots.tables import metrics_present  # noqa: E402
 
 
@@ -69,15 +68,15 @@ def category_figure(df: pd.DataFrame, x: str, hue: str, title: str, path: str) -
     plt.close(fig)
 
 
-def stacked_grids(parts: list[tuple[list[Cell], str]], hue: str, title: str, path: str) -> None:
-    """Reconstruction grids of several panels (cells, swept field), stacked into one image."""
+def stacked_grids(parts: list[tuple[list[Tile], str, list[str]]], hue: str, title: str, path: str) -> None:
+    """Reconstruction grids of several panels (tiles, swept field, groups), stacked into one image."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
         images = []
-        for k, (cells, x) in enumerate(parts):
+        for k, (tiles, x, groups) in enumerate(parts):
             out = str(Path(tmp) / f"{k}.png")
-            reconstruction_grid(cells, x, hue, f"{title}: {x}", out)
+            reconstruction_grid(tiles, x, hue, groups, title=f"{title}: {x}", path=out)
             images.append(np.asarray(Image.open(out).convert("RGB")))
     width = max(i.shape[1] for i in images)
     padded = [np.pad(i, ((0, 0), (0, width - i.shape[1]), (0, 0)), constant_values=255) for i in images]

@@ -1,10 +1,13 @@
-"""Fig. 15's outputs: the trade-off table (Markdown) and the attack-quality-vs-accuracy figure."""
+"""Fig. 15's outputs: the trade-off table (Markdown) and the attack-quality-vs-accuracy figure.
+
+Both take the trade-off points (one row per attack and defence, from
+``gialib.experiments.fig15.points``) and the accuracy curves as data frames.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,21 +16,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from gialib.experiments.tradeoff import UNDEFENDED, accuracy_curves, points, reading  # noqa: E402
+from gialib.paths import UNDEFENDED  # noqa: E402
 from gialib.plots.figures import LABELS  # noqa: E402
-from gialib.plots.tables import metrics_present  # noqa: E402
-
-if TYPE_CHECKING:
-    from gialib.experiments.post_processing import Fig15
+from gialib.plots.tables import fmt, metrics_present  # noqa: E402
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _STYLES = ("-", "--", ":", "-.")
-
-
-def _fmt(mean: float, sd: float, digits: int) -> str:
-    if mean is None or math.isnan(mean):
-        return "n/a"
-    return f"{mean:.{digits}f} ± {sd:.{digits}f}" if not math.isnan(sd) else f"{mean:.{digits}f}"
 
 
 def _eps(value) -> str:
@@ -36,21 +30,14 @@ def _eps(value) -> str:
     return f"{value:.3g}"
 
 
-def _points(df: pd.DataFrame, exp: Fig15) -> pd.DataFrame:
-    """The trade-off points, attacks in order and defences in config order."""
-    pts = points(df, exp.thresholds(), exp.accuracy_drop())
-    rank = {d: i for i, d in enumerate(exp.defenses())}
-    return pts.sort_values(["attack", "defense"], key=lambda c: c.map(rank) if c.name == "defense"
-                           else c).reset_index(drop=True)
-
-
-def tradeoff_markdown(df: pd.DataFrame, exp: Fig15) -> str:
-    thresholds, drop = exp.thresholds(), exp.accuracy_drop()
-    pts = _points(df, exp)
+def tradeoff_markdown(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, reading: list[str], *,
+                      title: str, thresholds: dict[str, float], drop: float, defenses: list[str]) -> str:
+    """The trade-off table of ``pts``, the ``reading`` lines, and the accuracy per round of
+    ``curves`` (defences in the order of ``defenses``); ``df``: the target's rows."""
     metric = pts["quality"].iloc[0]
     scores = [m for m in metrics_present(df)]
     rounds = int(df["final_round"].iloc[0])
-    lines = [f"# {exp.title}", "",
+    lines = [f"# {title}", "",
              f"Attack quality: {metric} (mean ± sd over {df['trial'].nunique()} trials per cell); "
              f"utility: test accuracy of the global model after {rounds} FL rounds with the defence "
              f"applied to every client's update. Reconstruction threshold: {json.dumps(thresholds)}; "
@@ -61,7 +48,7 @@ def tradeoff_markdown(df: pd.DataFrame, exp: Fig15) -> str:
         "attack": pts["attack"], "defence": pts["family"], "setting": pts["setting"],
         "test accuracy": pts["test_accuracy"].map("{:.3f}".format),
         "drop": pts["accuracy_drop"].map("{:+.3f}".format),
-        **{m: [_fmt(a, b, 2 if m == "psnr" else 3) for a, b in zip(pts[f"{m}_mean"], pts[f"{m}_sd"],
+        **{m: [fmt(a, b, ".2f" if m == "psnr" else ".3f") for a, b in zip(pts[f"{m}_mean"], pts[f"{m}_sd"],
                                                                     strict=True)] for m in scores},
         "epsilon": pts["epsilon"].map(_eps), "delta": pts["delta"].map(_eps),
         "defended": pts["defended"].map({True: "yes", False: "no"}),
@@ -70,29 +57,18 @@ def tradeoff_markdown(df: pd.DataFrame, exp: Fig15) -> str:
     })
     lines += ["## Trade-off per defence and setting", "",
               table.to_markdown(index=False, disable_numparse=True), "",
-              "## Reading", ""] + reading(pts, thresholds, drop) + [""]
-    curves = accuracy_curves(df)
+              "## Reading", ""] + reading + [""]
     wide = curves.pivot(index="defense", columns="round", values="test_accuracy").loc[
-        [d for d in exp.defenses() if d in set(curves["defense"])]]
+        [d for d in defenses if d in set(curves["defense"])]]
     wide.columns = [f"round {c}" for c in wide.columns]
     lines += ["## Test accuracy per round", "", wide.reset_index().to_markdown(index=False,
                                                                                floatfmt=".3f"), ""]
     return "\n".join(lines)
 
 
-def tradeoff_finding(df: pd.DataFrame, exp: Fig15) -> str:
-    """The reading of the trade-off (one bullet per attack and defence), read off the data."""
-    pts = _points(df, exp)
-    metric = pts["quality"].iloc[0]
-    head = (f"Attack quality: {metric.upper()}, mean over {df['trial'].nunique()} trial(s); "
-            f"utility: final test accuracy after {int(df['final_round'].iloc[0])} rounds.")
-    return "\n".join([head, ""] + reading(pts, exp.thresholds(), exp.accuracy_drop())) + "\n"
-
-
-def tradeoff_figure(df: pd.DataFrame, exp: Fig15, path: str) -> None:
+def tradeoff_figure(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, *, title: str,
+                    thresholds: dict[str, float], drop: float, defenses: list[str], path: str) -> None:
     """Attack quality vs final accuracy per metric, with the paper's lines, and accuracy per round."""
-    thresholds, drop = exp.thresholds(), exp.accuracy_drop()
-    pts = _points(df, exp)
     metrics = [m for m in metrics_present(df) if m != "label_accuracy"]
     families = sorted(pts["family"].unique(), key=lambda f: (f != UNDEFENDED, f))
     colors = dict(zip(families, ["black"] + sns.color_palette("tab10", len(families)), strict=False))
@@ -126,10 +102,10 @@ def tradeoff_figure(df: pd.DataFrame, exp: Fig15, path: str) -> None:
                               label="best trade-off"))
     axes[0][0].legend(handles=handles, fontsize=7, loc="best")
     ax = axes[0][-1]
-    curves = accuracy_curves(df)
+    curves = curves.copy()
     curves["family"] = curves["defense"].map(dict(zip(pts["defense"], pts["family"], strict=False)))
     seen: dict[str, int] = {}
-    for defense in [d for d in exp.defenses() if d in set(curves["defense"])]:
+    for defense in [d for d in defenses if d in set(curves["defense"])]:
         rows = curves[curves["defense"] == defense]
         fam = rows["family"].iloc[0]
         style = _STYLES[seen.setdefault(fam, 0) % len(_STYLES)]
@@ -140,7 +116,7 @@ def tradeoff_figure(df: pd.DataFrame, exp: Fig15, path: str) -> None:
     ax.set_ylabel("test accuracy")
     ax.set_title("accuracy per round (one line per defence)", fontsize=8)
     ax.legend(fontsize=5, ncol=2)
-    fig.suptitle(f"{exp.title} (mean ± sd over {df['trial'].nunique()} trials)", fontsize=10)
+    fig.suptitle(f"{title} (mean ± sd over {df['trial'].nunique()} trials)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)

@@ -9,15 +9,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from gialib.experiments.plan import Experiment  # noqa: E402
 from gialib.plots.figures import LABELS  # noqa: E402
+from gialib.plots.tables import fmt, lpips_computed  # noqa: E402
 
 _COLUMNS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS", "test_accuracy": "test accuracy",
             "igsa": "IGSA"}
 
 
 def _metrics(df: pd.DataFrame) -> list[str]:
-    return [m for m in _COLUMNS if m != "lpips" or df["lpips"].notna().any()]
+    return [m for m in _COLUMNS if m != "lpips" or lpips_computed(df)]
 
 
 def _windows(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,20 +27,19 @@ def _windows(df: pd.DataFrame) -> pd.DataFrame:
     return g[_metrics(df)].agg(["mean", "std"]).reset_index()
 
 
-def training_stage_markdown(df: pd.DataFrame, exp: Experiment) -> str:
+def training_stage_markdown(df: pd.DataFrame, *, title: str, window: int) -> str:
     g = _windows(df)
     metrics = _metrics(df)
     rows = []
     for _, r in g.iterrows():
         row = {"model": r[("model", "")], "rounds": r[("rounds", "")]}
         for m in metrics:
-            mean, sd = r[(m, "mean")], r[(m, "std")]
-            row[_COLUMNS[m]] = f"{mean:.4g} ± {sd:.2g}" if pd.notna(sd) else f"{mean:.4g}"
+            row[_COLUMNS[m]] = fmt(r[(m, "mean")], r[(m, "std")], ".4g", ".2g")
         rows.append(row)
-    lines = [f"# {exp.title}", "",
+    lines = [f"# {title}", "",
              f"Attack: {', '.join(sorted(df['attack'].unique()))}; {df['trial'].nunique()} trial(s) "
              f"(victims) per round, the same victims every round. Rounds averaged in windows of "
-             f"{exp.window}. Each entry: mean ± sd over the window's rounds and trials. Test "
+             f"{window}. Each entry: mean ± sd over the window's rounds and trials. Test "
              "accuracy from the round's checkpoint; IGSA (Sec. 5.1.1) from `results/igsa/` "
              f"(samples {df['igsa_config.samples'].iloc[0]}, probes {df['igsa_config.probes'].iloc[0]}, "
              f"radius {df['igsa_config.radius'].iloc[0]}, weighting "
@@ -56,18 +55,18 @@ def training_stage_markdown(df: pd.DataFrame, exp: Experiment) -> str:
     return "\n".join(lines)
 
 
-def training_stage_figure(df: pd.DataFrame, exp: Experiment, path: str) -> None:
+def training_stage_figure(df: pd.DataFrame, *, title: str, window: int, path: str) -> None:
     metrics = _metrics(df)
-    data = df.assign(**{"round window": df["window"] * exp.window})
+    data = df.assign(**{"round window": df["window"] * window})
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.9 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         sns.lineplot(data=data, x="round window", y=metric, hue="model", marker="o",
                      errorbar="sd", ax=ax, legend=metric == metrics[0])
         if metric == "igsa":
             ax.set_yscale("log")
-        ax.set_xlabel(f"FL round (windows of {exp.window})" if exp.window > 1 else "FL round")
+        ax.set_xlabel(f"FL round (windows of {window})" if window > 1 else "FL round")
         ax.set_ylabel(LABELS.get(metric, _COLUMNS[metric]))
-    fig.suptitle(exp.title + f" (mean ± sd, {df['trial'].nunique()} trial(s) per round)", fontsize=10)
+    fig.suptitle(title + f" (mean ± sd, {df['trial'].nunique()} trial(s) per round)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)

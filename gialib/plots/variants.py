@@ -9,16 +9,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from gialib.experiments.plan import Experiment  # noqa: E402
 from gialib.plots.figures import LABELS  # noqa: E402
-from gialib.plots.tables import metrics_present  # noqa: E402
+from gialib.plots.tables import fmt, metrics_present  # noqa: E402
 
 
-def _fmt(values: pd.Series, digits: int = 4) -> str:
-    if values.isna().all():
-        return "n/a"
-    sd = values.std()
-    return f"{values.mean():.{digits}g} ± {sd:.2g}" if len(values) > 1 else f"{values.mean():.{digits}g}"
+def _over_trials(values: pd.Series, digits: int = 4) -> str:
+    """``fmt`` of the mean and sd of ``values`` (the trials of one variant)."""
+    return fmt(values.mean(), values.std(), f".{digits}g", ".2g")
 
 
 def paired_deltas(df: pd.DataFrame, metric: str) -> pd.Series:
@@ -30,7 +27,7 @@ def paired_deltas(df: pd.DataFrame, metric: str) -> pd.Series:
                                                                          strict=True)]
 
 
-def variants_markdown(df: pd.DataFrame, exp: Experiment) -> str:
+def variants_markdown(df: pd.DataFrame, *, title: str) -> str:
     metrics = [m for m in metrics_present(df) if m != "label_accuracy"]
     df = df.assign(delta=paired_deltas(df, "psnr"), expected=df["expected"].fillna(""))
     rows = []
@@ -38,17 +35,17 @@ def variants_markdown(df: pd.DataFrame, exp: Experiment) -> str:
         first = part.iloc[0]
         row = {"family": family, "variant": variant,
                "parameters used (share)": f"{first['parameters']:,} ({first['parameter_share']:.2%})"}
-        row.update({m.upper() if m != "ssim" else "SSIM": _fmt(part[m]) for m in metrics})
+        row.update({m.upper() if m != "ssim" else "SSIM": _over_trials(part[m]) for m in metrics})
         if first["baseline"]:
             row.update({"ΔPSNR vs baseline (paired)": "—", "paper": "", "observed": ""})
         else:
             d = part["delta"]
-            row["ΔPSNR vs baseline (paired)"] = _fmt(d, 3)
+            row["ΔPSNR vs baseline (paired)"] = _over_trials(d, 3)
             row["paper"] = first["expected"]
             row["observed"] = (f"{'+' if d.mean() > 0 else '-'} ({int((d > 0).sum())}/{len(d)} "
                                "trials higher)")
         rows.append(row)
-    lines = [f"# {exp.title}", "",
+    lines = [f"# {title}", "",
              f"Attack(s): {', '.join(dict.fromkeys(df['attack']))}; {df['trial'].nunique()} trials "
              "(victims) per variant, the same victims for every variant. Entries: mean ± sd over "
              "trials. ΔPSNR: the variant's PSNR minus its family baseline's on the same victim. "
@@ -59,7 +56,7 @@ def variants_markdown(df: pd.DataFrame, exp: Experiment) -> str:
     return "\n".join(lines)
 
 
-def variants_figure(df: pd.DataFrame, exp: Experiment, path: str) -> None:
+def variants_figure(df: pd.DataFrame, *, title: str, path: str) -> None:
     metrics = [m for m in metrics_present(df) if m != "label_accuracy"]
     n = df["variant"].nunique()
     fig, axes = plt.subplots(len(metrics), 1, figsize=(max(5.0, 0.75 * n + 2), 2.9 * len(metrics)),
@@ -71,7 +68,7 @@ def variants_figure(df: pd.DataFrame, exp: Experiment, path: str) -> None:
         ax.set_xlabel("")
         ax.set_ylabel(LABELS.get(metric, metric))
         ax.tick_params(axis="x", labelrotation=30)
-    fig.suptitle(exp.title + f" (mean ± sd over {df['trial'].nunique()} trials)", fontsize=10)
+    fig.suptitle(title + f" (mean ± sd over {df['trial'].nunique()} trials)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)

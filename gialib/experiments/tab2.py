@@ -5,14 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from gialib.experiments.plan import EXPERIMENTS, Cell, Experiment
+from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, as_list
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def split_batches(num_examples: int, num_batches: int) -> int:
@@ -57,7 +53,9 @@ class Tab2(Experiment):
                 raise ValueError(f"{key} is derived from num_batches (B = ceil(N/k), U = epochs * k)")
         if "num_batches" not in cfg:
             raise ValueError("missing key num_batches (N/B values to sweep)")
-        self.num_batches = [int(k) for k in _as_list(cfg.pop("num_batches"))]
+        self.num_batches = [int(k) for k in as_list(cfg.pop("num_batches"))]
+        # k of each cell, as the sweep gave it (the CSV's column; never recomputed from N and B).
+        self.batches_of: dict[Cell, int] = {}
         self.epochs = int(cfg.pop("epochs", 1))
         super().__init__(cfg, config)
 
@@ -74,14 +72,17 @@ class Tab2(Experiment):
         except ValueError as exc:
             raise ValueError(f"experiments.{self.name}: {exc}") from exc
         v["local_updates"] = self.epochs * k
-        return super().make_cell(v)
+        cell = super().make_cell(v)
+        self.batches_of[cell] = k
+        return cell
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
         df = super().collect(config)
         df.insert(df.columns.get_loc("local_updates") + 1, "num_batches",
-                  [math.ceil(n / b) for n, b in zip(df["num_examples"], df["batch_size"], strict=True)])
+                  [self.batches_of[c] for c in self.cells()])  # the rows are the cells, in order
+        # Moved next to the attack (the table's point), not copied: each column once.
         df.insert(df.columns.get_loc("attack") + 1, "knows_batch_size",
-                  df["provenance.attack.threat.knows_batch_size"].astype(bool))
+                  df.pop("provenance.attack.threat.knows_batch_size").astype(bool))
         return df
 
     @staticmethod

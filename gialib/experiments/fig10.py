@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gialib import io, paths
-from gialib.experiments.plan import EXPERIMENTS, Cell, Experiment
+from gialib.experiments.base import EXPERIMENTS, Cell, Experiment
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +65,7 @@ class Fig10(Experiment):
         keys = [_model_path(c, paths.IGSA) for c in cells]
         df["igsa"] = [igsa[k]["igsa"] for k in keys]
         df["igsa_std"] = [igsa[k]["igsa_std"] for k in keys]
-        df["igsa_seconds"] = [igsa[k]["seconds"] for k in keys]
+        df["run.igsa_seconds"] = [igsa[k]["seconds"] for k in keys]
         df["test_accuracy"] = [metrics[k]["test_accuracy"] for k in keys]
         df["test_loss"] = [metrics[k]["test_loss"] for k in keys]
         for key, value in igsa[keys[0]]["config"].items():
@@ -80,7 +80,7 @@ class Fig10(Experiment):
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.training_stage import training_stage_markdown
 
-        return training_stage_markdown(df, self)
+        return training_stage_markdown(df, title=self.title, window=self.window)
 
     def finding(self, df: pd.DataFrame) -> str:
         """Per model: the attack, test accuracy and IGSA per window of rounds, and whether the
@@ -108,4 +108,4 @@ class Fig10(Experiment):
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.training_stage import training_stage_figure
 
-        training_stage_figure(df, self, path)
+        training_stage_figure(df, title=self.title, window=self.window, path=path)

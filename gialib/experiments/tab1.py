@@ -1,8 +1,8 @@
-"""The paper's targets, as sweeps over cell fields (see ../shared/EXPERIMENTS.md)."""
+"""Table I (RQ1, Sec. 4.1.1): the generic sweep (one line per attack against U) is all it needs."""
 
 from __future__ import annotations
 
-from gialib.experiments.plan import EXPERIMENTS, Experiment
+from gialib.experiments.base import EXPERIMENTS, Experiment
 
 
 @EXPERIMENTS.register("tab1")

@@ -1,5 +1,4 @@
-"""Model architecture targets (RQ5, Sec. 5.2): skip connections (Fig. 13, Fig. 14), net-in-net
-(Table III) and micro designs (Table IV).
+"""The base of the model architecture targets (RQ5, Sec. 5.2: fig13, fig14, tab3, tab4).
 
 Each compares variants with a baseline. A variant is a model spec (surgery is a
 builder argument: ``resnet18+cut_skip=3``, ``densenet43+connections=sht1``,
@@ -16,7 +15,7 @@ import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gialib import paths
-from gialib.experiments.plan import EXPERIMENTS, Cell, Experiment
+from gialib.experiments.base import Cell, Experiment
 from gialib.spec import parse_spec
 
 if TYPE_CHECKING:
@@ -108,89 +107,16 @@ class VariantStudy(Experiment):
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.variants import variants_markdown
 
-        return variants_markdown(df, self)
+        return variants_markdown(df, title=self.title)
 
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.variants import variants_figure
 
-        variants_figure(df, self, path)
+        variants_figure(df, title=self.title, path=path)
 
     def grid(self, path: str) -> None:
         from gialib.plots.grids import reconstruction_grid
 
         other = "attack" if self.variant_field == "model" else "model"
-        reconstruction_grid(self.cells(), self.variant_field, other, self.title, path)
-
-
-@EXPERIMENTS.register("fig13")
-class Fig13(VariantStudy):
-    """Fig. 13: ResNet-18/34 with the skip connection of one block cut (``cut_skip=k``, blocks
-    numbered in forward order from 1) against the uncut model ("N")."""
-
-    name = "fig13"
-    title = "Fig. 13: GIA vs. the position of a cut skip connection (ResNet)"
-    default_effect = "-"
-    claim = ("the uncut models (N) are much more vulnerable than any model with a cut skip "
-             "connection; cuts close to the shallow or the deep end hurt the attack most, some to "
-             "failed reconstruction (LPIPS > 0.3).")
-
-    def label(self, changes: dict[str, Any]) -> tuple[str, str]:
-        if not changes:
-            return "N (none cut)", ""
-        if set(changes) == {"cut_skip"}:
-            return f"cut block {changes['cut_skip']}", "-"
-        return super().label(changes)
-
-
-@EXPERIMENTS.register("fig14")
-class Fig14(VariantStudy):
-    """Fig. 14: DenseNet-43/53 baselines (dense connections) against [74]'s connection-reduced
-    variants (``connections=sht1``: variant 1, ``sht2``: variant 2)."""
-
-    name = "fig14"
-    title = "Fig. 14: GIA vs. the number of dense (skip) connections (DenseNet)"
-    effects = {("connections", "sht1"): ("variant 1 (sht1)", "-"),
-               ("connections", "sht2"): ("variant 2 (sht2)", "-")}
-    claim = ("images that the baselines leak are largely unrecognisable from variant 1 and not "
-             "inverted at all from variant 2: fewer skip connections, less informative gradients.")
-
-
-@EXPERIMENTS.register("tab4")
-class Tab4(VariantStudy):
-    """Table IV: the ConvNet's micro designs; the baseline is the first model listed (the
-    standard ConvNet: bias, ReLU, two max-pools, one dropout layer, 3x3 kernels, padding 1)."""
-
-    name = "tab4"
-    title = "Table IV: GIA vs. the ConvNet's micro designs"
-    effects = {("relu", False): ("R ReLU", "+"), ("dropout", 0.0): ("R DropOut", "+"),
-               ("maxpool", False): ("R MaxPool2d", "+"), ("kernel_size", 5): ("I kernel to 5", "+"),
-               ("bias", False): ("R bias", "-"), ("kernel_size", 2): ("D kernel to 2", "-"),
-               ("kernel_size", 1): ("D kernel to 1", "-"), ("padding", 2): ("I padding to 2", "-"),
-               ("padding", 3): ("I padding to 3", "-")}
-    claim = ("removing ReLU, dropout or max-pooling, or a larger kernel, makes the model more "
-             "vulnerable (+); removing bias, smaller kernels or more padding make it more "
-             "resilient (-).")
-
-
-@EXPERIMENTS.register("tab3")
-class Tab3(VariantStudy):
-    """Table III: GoogLeNet / Inception-v3 attacked with the full gradient and with the gradient
-    of one NIN block only (attacks whose ``parameters`` is ``nin+block=k``)."""
-
-    name = "tab3"
-    title = "Table III: GIA with the full gradient vs. one NIN block's gradient"
-    variant_field = "attack"
-    claim = ("the gradient of one NIN block (1-12 % of the parameters) reconstructs nearly as well "
-             "as the full gradient (GoogLeNet LPIPS 0.062-0.071 vs 0.061; Inception-v3 "
-             "0.036-0.047 vs 0.033).")
-
-    def family_and_changes(self, cell: Cell, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        return cell.model, {"parameters": config["attacks"][cell.attack].get("parameters", "all")}
-
-    def label(self, changes: dict[str, Any]) -> tuple[str, str]:
-        if not changes:
-            return "Full", ""
-        spec = parse_spec(changes["parameters"])
-        if spec.name == "nin":
-            return f"#{spec.kwargs['block']} NIN block", ""
-        return changes["parameters"], ""
+        reconstruction_grid(*self.grid_tiles(self.cells(), self.variant_field, other),
+                            title=self.title, path=path)
