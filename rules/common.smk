@@ -5,7 +5,7 @@ from functools import cache
 from snakemake.utils import validate
 
 from gialib import paths
-from gialib.config_check import check_config
+from gialib.config_check import check_config, preflight
 from gialib.metrics.lpips_metric import lpips_status
 from gialib.experiments import get_experiment, trials_per_client
 from gialib.generators.config import attack_config, generator_file
@@ -26,9 +26,9 @@ logger.info(LPIPS_STATUS)
 
 
 onstart:
-    # Before the first job (not in a dry run, which starts none): a config that
-    # demands LPIPS stops here if the ImageNet backbone is missing.
-    check_config(config, enforce_lpips=True)
+    # Before the first job (not in a dry run, which starts none): what the machine must
+    # provide (data, a loadable LPIPS backbone, CUDA where jobs run here, buildable models).
+    preflight(config, local=workflow.local_exec)
 
 # Cheap bookkeeping runs on the submitting host, not as cluster jobs.
 localrules:
