@@ -3,9 +3,11 @@
 import logging
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from gialib.attacks import engine
 from gialib.attacks.engine import AttackInterrupted, Resume, invert
@@ -139,3 +141,44 @@ def test_resume_saves_time(case, tmp_path, capsys):
         print(f"\nkilled at iteration 350 of 400 (state saved at 300): rerun from zero {rerun:.2f} s, "
               f"resume {rest:.2f} s, saved {rerun - rest:.2f} s ({100 * (1 - rest / rerun):.0f} %)")
     assert rest < rerun
+
+
+def test_snakemake_killed_mid_attack_leaves_no_output_and_the_rerun_resumes(tmp_path):
+    """SIGKILL of Snakemake mid-attack: the orphaned attack saves its state and writes no
+    result; the rerun (after --unlock: Snakemake's lock outlives a SIGKILL) resumes it."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import MINI, REPO, snakemake
+
+    cfg = yaml.safe_load(MINI.read_text())
+    cfg["attacks"]["G+TV"].update(iterations=1500, log_every=20)
+    cfg["experiments"]["tab1"]["local_updates"] = 1
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    attack = tmp_path / ("results/attack/mini/resolution~16/convnet+width=4/none/round~1/fedavg/"
+                         "num_examples~2/batch_size~2/local_updates~1/G+TV/trial~0.pt")
+    log = tmp_path / ("results/logs/attack/mini/resolution~16/convnet+width=4/none/round~1/fedavg/"
+                      "num_examples~2/batch_size~2/local_updates~1/G+TV/trial~0.log")
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "1",
+                             str(attack.relative_to(tmp_path)), "--configfile", str(config)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not (log.is_file() and "iteration 60/1500" in log.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, "the attack never got going"
+        time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    while "attack stopped (parent process" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.5)
+    time.sleep(1)  # the orphan's exit
+    assert not attack.exists(), "the orphaned attack wrote a complete-looking output"
+    saved = torch.load(f"{attack}.state", weights_only=True)["iteration"]
+    assert saved >= 60
+    snakemake("--unlock", "--configfile", str(config), cwd=tmp_path)
+    snakemake("--cores", "1", str(attack.relative_to(tmp_path)), "--configfile", str(config), cwd=tmp_path)
+    state = attack.relative_to(tmp_path)
+    assert f"resuming from {state}.state: restart 0, iteration {saved}" in log.read_text()
+    assert attack.exists() and not Path(f"{attack}.state").exists()
