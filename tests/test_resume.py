@@ -1,6 +1,7 @@
 """A killed attack resumes from its saved state and ends bit-identical to an uninterrupted one."""
 
 import logging
+import math
 import signal
 import time
 from pathlib import Path
@@ -182,3 +183,37 @@ def test_snakemake_killed_mid_attack_leaves_no_output_and_the_rerun_resumes(tmp_
     state = attack.relative_to(tmp_path)
     assert f"resuming from {state}.state: restart 0, iteration {saved}" in log.read_text()
     assert attack.exists() and not Path(f"{attack}.state").exists()
+
+
+def test_attack_runtime_comes_from_the_measured_time_of_its_model_and_device():
+    from gialib.runtimes import MS_PER_ITERATION, STARTUP_MINUTES, UNMEASURED_MS, attack_minutes
+
+    spec = {"iterations": 24_000, "restarts": 1}
+
+    def minutes(model, device="cpu", **kw):
+        return attack_minutes({**spec, **kw.pop("spec", {})}, model, device, kw.pop("resolution", 32),
+                              kw.pop("num_examples", 1), kw.pop("local_updates", 1), **kw)
+
+    cpu = MS_PER_ITERATION["cpu"]
+    assert minutes("resnet152") > minutes("resnet18+cut_skip=3") > minutes("convnet+width=64")
+    assert minutes("resnet18") == STARTUP_MINUTES + math.ceil(24_000 * cpu["resnet18"] / 60_000)
+    unmeasured = STARTUP_MINUTES + math.ceil(24_000 * UNMEASURED_MS / 60_000)
+    assert minutes("resnet18", device="cuda:0") == unmeasured
+    assert minutes("resnet18", attempt=2) == 2 * minutes("resnet18")  # a retry asks for more
+    known_b = {"threat": {"knows_batch_size": True}}
+    assert minutes("convnet", spec=known_b, local_updates=4) > minutes("convnet", local_updates=4)
+    assert minutes("convnet", resolution=64) > minutes("convnet", resolution=32)
+
+
+def test_every_model_family_of_the_configs_is_measured_on_the_cpu():
+    from gialib.experiments import get_experiment
+    from gialib.runtimes import FAMILIES, MS_PER_ITERATION
+    from gialib.spec import parse_spec
+    from tests.conftest import REPO
+
+    for name in ("config.yaml", "paper.yaml"):
+        cfg = yaml.safe_load((REPO / "config" / name).read_text())
+        for target in cfg["experiments"]:
+            for cell in get_experiment(target, cfg).cells():
+                assert parse_spec(cell.model).name in FAMILIES, (name, cell.model)
+    assert set(MS_PER_ITERATION["cpu"]) == set(FAMILIES)
