@@ -217,3 +217,20 @@ def test_every_model_family_of_the_configs_is_measured_on_the_cpu():
             for cell in get_experiment(target, cfg).cells():
                 assert parse_spec(cell.model).name in FAMILIES, (name, cell.model)
     assert set(MS_PER_ITERATION["cpu"]) == set(FAMILIES)
+
+
+def test_a_diverged_restart_does_not_make_later_restarts_lose(case):
+    """Restart 0 ends with a NaN loss (a diverged run): restart 1's finite loss wins."""
+    shape = case[2]
+    spec = AttackSpec(iterations=5, restarts=2, log_every=5)
+
+    class NaNFirst(PixelParam):
+        def forward(self):
+            return self.x * float("nan") if self.restart == 0 else self.x
+
+        def reset(self, g):
+            self.restart = getattr(self, "restart", -1) + 1
+            super().reset(g)
+
+    result = _invert(case, NaNFirst(shape, {}, {}), spec=spec)
+    assert result.restart == 1 and math.isfinite(result.loss)

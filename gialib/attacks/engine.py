@@ -19,6 +19,7 @@ iteration and stops with ``AttackInterrupted``: it never writes a result.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import threading
@@ -239,7 +240,8 @@ def invert(problem: InversionProblem, param: ImageParam, labels: torch.Tensor, s
                 images = param().detach().clone()
             final, _ = total_loss()
             final = float(final.detach())
-            if best is None or final < best.loss:
+            # A diverged restart (NaN loss) never wins, and never makes the later ones lose.
+            if best is None or final < best.loss or (math.isnan(best.loss) and not math.isnan(final)):
                 best = InversionResult(images, labels.clone(), final, restart, 0.0, spec.iterations)
     assert best is not None
     best.seconds = time.perf_counter() - start
