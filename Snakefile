@@ -7,9 +7,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# The embedded default, unless a config is given (`--configfile config/paper.yaml`
-# replaces it rather than being merged into it).
-if not config:
+# The embedded default, unless `--configfile` names one, which replaces it rather than
+# being merged into it. `--config key=value` overlays whichever is in force: Snakemake
+# merges it into the default here, or into the `--configfile`s. (A test on `not config`
+# would drop the default as soon as `--config` sets one key.)
+if not workflow.overwrite_configfiles:
 
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 

@@ -88,5 +88,9 @@ def save_json(obj: Any, path: str | os.PathLike) -> None:
 
 
 def load_json(path: str | os.PathLike) -> Any:
+    """A JSON file; a truncated or corrupt one raises ``ValueError`` naming the file."""
     with open(path) as fh:
-        return json.load(fh)
+        try:
+            return json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON file {path} is truncated or corrupt: {exc}") from exc

@@ -8,6 +8,8 @@ spelling), so the same model always lands in the same file.
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,3 +67,40 @@ def canonical(text: str) -> str:
     """Canonical form of a spec string (so ``a+y=1+x=2`` and ``a+x=2+y=1`` agree)."""
     spec = parse_spec(text)
     return format_spec(spec.name, spec.kwargs)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (read from YAML) fits the annotation ``hint``; unknown hints pass."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if origin in (list, tuple):
+        args = typing.get_args(hint)
+        return isinstance(value, list | tuple) and all(_matches(v, args[0]) for v in value) if args \
+            else isinstance(value, list | tuple)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:  # YAML's true is no integer
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return True
+
+
+def check_values(builder: Any, text: str) -> None:
+    """Raise ``ValueError`` naming the key if a value of spec ``text`` does not fit the type
+    ``builder`` annotates for it (``width=abc`` for an int, ``relu=maybe`` for a bool): such a
+    value would otherwise reach the builder and fail late, or be taken as true."""
+    hints = typing.get_type_hints(builder)
+    for key, value in parse_spec(text).kwargs.items():
+        if key in hints and not _matches(value, hints[key]):
+            expected = getattr(hints[key], "__name__", None) or str(hints[key])
+            raise ValueError(f"spec {text!r}: {key}={_format_value(value)} is not a valid {expected}")

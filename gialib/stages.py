@@ -130,7 +130,8 @@ def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], tria
 
     dev = runtime.setup(threads, device)
     record = run_attack(update, trial, checkpoint, AttackSpec.from_dict(spec),
-                        runtime.derive_seed(seed, trial, 31), dev, context={"generator_file": generator})
+                        runtime.derive_seed(seed, trial, 31), dev, context={"generator_file": generator},
+                        state_file=f"{output}.state")
     io.save_pt(record, output)
 
 

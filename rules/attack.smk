@@ -16,7 +16,7 @@ rule attack:
     threads: THREADS
     resources:
         mem_mb=4000,
-        runtime=lambda w: ATTACK_MINUTES[w.attack],
+        runtime=attack_runtime,
         gpu=GPUS,
     conda:
         "../envs/gialib.yaml"

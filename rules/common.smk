@@ -1,16 +1,15 @@
 # Validation first (schema, then cross-references), then the helpers rules share.
-import math
 from functools import cache
 
 from snakemake.utils import validate
 
 from gialib import paths
-from gialib.config_check import check_config
+from gialib.config_check import check_config, preflight
+from gialib.runtimes import attack_minutes
 from gialib.metrics.lpips_metric import lpips_status
 from gialib.experiments import get_experiment, trials_per_client
 from gialib.generators.config import attack_config, generator_file
 from gialib.data.views import dataset_spec
-from gialib.attacks.spec import AttackSpec
 
 validate(config, "../config/schema.yaml")
 check_config(config, enforce_lpips=False)
@@ -27,9 +26,9 @@ logger.info(LPIPS_STATUS)
 
 
 onstart:
-    # Before the first job (not in a dry run, which starts none): a config that
-    # demands LPIPS stops here if the ImageNet backbone is missing.
-    check_config(config, enforce_lpips=True)
+    # Before the first job (not in a dry run, which starts none): what the machine must
+    # provide (data, a loadable LPIPS backbone, CUDA where jobs run here, buildable models).
+    preflight(config, local=workflow.local_exec)
 
 # Cheap bookkeeping runs on the submitting host, not as cluster jobs.
 localrules:
@@ -50,20 +49,17 @@ def target_outputs(target):
     return [p.format(target=target) for p in outputs] + [paths.RUN_CONFIG, paths.RUN_VERSIONS]
 
 
-def _attack_minutes(spec):
-    """Minutes to request for an attack: 50 ms per iteration and restart, plus start-up.
-
-    Generous for a GPU at paper scale (ResNet-18, 32 px); override per cluster with
-    the profile's `set-resources: attack:runtime=...`.
-    """
-    attack = AttackSpec.from_dict(spec)  # the attack keys' defaults are written there only
-    iterations = attack.iterations * attack.restarts
-    return 10 + math.ceil(iterations * 0.05 / 60)
+def attack_runtime(wildcards, attempt):
+    """Minutes for an attack job: the measured ms per iteration of its model on the config's
+    device (gialib.runtimes), scaled to the cell, times the attempt (a retry resumes from the
+    attack's saved state with more time). Override with `set-resources: attack:runtime=...`."""
+    return attack_minutes(config["attacks"][wildcards.attack], wildcards.model, config["device"],
+                          int(wildcards.resolution), int(wildcards.num_examples),
+                          int(wildcards.local_updates), attempt)
 
 
 # Per attack name, computed once: the paper DAG asks for them in thousands of jobs.
 ATTACK_SPECS = {name: attack_config(config, name) for name in config["attacks"]}
-ATTACK_MINUTES = {name: _attack_minutes(spec) for name, spec in config["attacks"].items()}
 
 
 # Per client cell, the trials its capture file holds (the most any target attacks).

@@ -49,3 +49,57 @@ def test_profile_runs_jobs_through_sbatch_and_matches_local(cluster, mini_runs, 
     remote = pd.read_csv(tmp_path / "results/tables/tab1.csv")
     pd.testing.assert_frame_equal(local[METRICS], remote[METRICS])
     print(f"SLURM run of the miniature config: {elapsed:.0f}s, {len(jobs)} SLURM jobs")
+
+
+def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_result(cluster, tmp_path):
+    """The profile's warning signal (SIGUSR1, as `--signal=USR1@120` sends it before the time
+    limit), sent by hand mid-attack: the attack saves its state and stops, Snakemake submits
+    the job again (profile `retries`), and the retry resumes to the uninterrupted result."""
+    import re
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    import torch
+    import yaml
+
+    cfg = yaml.safe_load(MINI.read_text())
+    cfg["attacks"]["G+TV"].update(iterations=1500, log_every=20)
+    cfg["experiments"]["tab1"]["local_updates"] = 1
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    cell = ("mini/resolution~16/convnet+width=4/none/round~1/fedavg/num_examples~2/batch_size~2/"
+            "local_updates~1/G+TV/trial~0")
+    attack, log = f"results/attack/{cell}.pt", f"results/logs/attack/{cell}.log"
+    local, remote = tmp_path / "local", tmp_path / "slurm"
+    snakemake("--cores", "1", attack, "--configfile", str(config), "--directory", str(local))
+    # the attack's inputs, as the local run made them: the SLURM run has the attack job only
+    shutil.copytree(local / "results", remote / "results", copy_function=shutil.copy2,
+                    ignore=lambda d, names: [n for n in names if n in ("attack", "logs")])
+    before = {j["id"] for j in cluster.jobs()}
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), attack,
+                             "--profile", "slurm", "--configfile", str(config), "--directory", str(remote),
+                             "--slurm-init-seconds-before-status-checks", "2"],
+                            cwd=REPO, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = time.monotonic() + 900
+    while not ((remote / log).is_file() and "iteration 60/1500" in (remote / log).read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()[-3000:]
+        time.sleep(0.5)
+    running = [j for j in cluster.jobs() if j["state"] == "RUNNING"]
+    assert len(running) == 1, running
+    subprocess.run(["scancel", f"--signal={signal.SIGUSR1.name.removeprefix('SIG')}", running[0]["id"]],
+                   env=cluster.env, check=True)
+    out, _ = proc.communicate(timeout=max(1, deadline - time.monotonic()))
+    assert proc.returncode == 0, out[-3000:]
+    resumed = re.search(r"resuming from \S+: restart 0, iteration (\d+)", (remote / log).read_text())
+    assert resumed, "the retry started from zero"
+    a = torch.load(local / attack, weights_only=True)
+    b = torch.load(remote / attack, weights_only=True)
+    assert torch.equal(a["images"], b["images"]) and a["loss"] == b["loss"]
+    jobs = [j for j in cluster.jobs() if j["id"] not in before and j["name"] != "wrap"]
+    assert len(jobs) == 2, jobs  # the cut job and its retry
+    print(f"SLURM attack signalled mid-run, resumed at iteration {resumed[1]} of 1500 by its retry: "
+          f"{time.monotonic() - start:.0f}s for both jobs; result equal to the local run's")

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from gialib.attacks.engine import invert
+from gialib.attacks.engine import Resume, invert
 from gialib.attacks.labels import infer_labels
 from gialib.attacks.params import SPACES
 from gialib.attacks.problem import InversionProblem
@@ -38,9 +38,11 @@ def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec
 
 
 def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackSpec, seed: int,
-               device: torch.device, context: dict[str, Any] | None = None) -> dict[str, Any]:
+               device: torch.device, context: dict[str, Any] | None = None,
+               state_file: str | None = None) -> dict[str, Any]:
     """Reconstruct the images behind trial ``trial``'s update in ``update_path``; returns the
-    attack record."""
+    attack record. ``state_file``: where the attack saves its state at every logged
+    iteration (``spec.log_every``) and resumes from after a kill."""
     update = ClientUpdate.load(update_path, trial)
     model, ckpt = load_checkpoint(checkpoint_path)
     if int(ckpt["round"]) != int(update.round) or ckpt["model"] != update.model:
@@ -59,7 +61,10 @@ def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackS
              "parameters %s (%d of %d tensors)", spec.space, spec.objective, spec.priors or "none",
              spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels, spec.parameters,
              len(names), len(update.tensors))
-    result = invert(problem, param, labels.to(device), spec, seed)
+    resume = None if state_file is None else Resume(state_file, spec.log_every, repr(
+        {"spec": spec.to_dict(), "seed": seed, "trial": trial, "update": update.provenance(),
+         "labels": labels.tolist(), "checkpoint": (ckpt["model"], int(ckpt["round"]))}))
+    result = invert(problem, param, labels.to(device), spec, seed, resume)
     log.info("attack done: loss %.5f in %.1fs (%.2f ms/iteration)", result.loss, result.seconds,
              1000 * result.seconds / (spec.iterations * spec.restarts))
     return {"images": result.images.cpu(), "labels": result.labels.cpu(), "loss": result.loss,
