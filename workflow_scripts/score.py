@@ -1,6 +1,8 @@
 """Rule score: PSNR / SSIM / LPIPS of each trial's reconstruction against its truth."""
 from gialib import runtime, stages
 
+p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):
-    stages.score(snakemake.output[0], list(snakemake.input.attacks), snakemake.input.truth,
-                 dict(snakemake.params.metrics))
+    stages.score(output=snakemake.output[0], attacks=list(snakemake.input.attacks),
+                 truth=snakemake.input.truth, metrics=dict(p.metrics), device=p.device,
+                 threads=snakemake.threads)
