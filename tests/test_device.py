@@ -237,3 +237,16 @@ def test_every_stage_honours_its_device_argument(files, tmp_path, monkeypatch, s
     with pytest.raises(RuntimeError, match="device='cuda' but no CUDA device is visible"):
         STAGE_CALLS[stage](files, tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is visible")
+def test_gpu_benchmark_without_cuda_says_so():
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    proc = subprocess.run([sys.executable, "benchmarks/gpu_paper_scale.py"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no CUDA device is visible" in proc.stderr and "--device cpu" in proc.stderr

@@ -169,7 +169,7 @@ def run(tmp_path_factory):
                      "--cores", "2", env=env)
     seconds = time.perf_counter() - start
     stats = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, flags=re.M))
-    print(f"paper miniature: {stats.get('total')} jobs in {seconds:.0f} s")
+    print(f"paper miniature: {stats.get('total')} jobs in {seconds:.0f} s: {stats}")
     return d / "work" / "results", {k: int(v) for k, v in stats.items()}, config
 
 
