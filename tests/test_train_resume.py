@@ -27,6 +27,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from gialib import stages
     from gialib.fl import run
     args = json.loads(sys.argv[1])
+    run.MEMORY_STATE_BYTES, run.MEMORY_STATE_EVERY = args["memory_state"]
     real = run.train_round
     def train_round(previous, data, norm, cfg, defense, rnd, *rest):
         if rnd == args["kill_in"]:
@@ -65,26 +66,39 @@ def rounds_run(monkeypatch) -> list[int]:
     return done
 
 
-@pytest.mark.parametrize("defense", ["none", "topk+memory=true+ratio=0.2"])
-def test_killed_training_resumes_byte_identical(inputs, tmp_path, monkeypatch, defense):
+MEMORY_STATE = [fl_run.MEMORY_STATE_BYTES, fl_run.MEMORY_STATE_EVERY]
+
+
+@pytest.mark.parametrize(("defense", "memory_state", "kill_in", "redone"), [
+    ("none", MEMORY_STATE, KILLED_IN, [3, 4]),
+    ("topk+memory=true+ratio=0.2", MEMORY_STATE, KILLED_IN, [3, 4]),
+    # A large error-feedback memory is saved every 2nd round only: killed in round 4, the
+    # job resumes after round 2 (its rounds 3 waits in the side folder, and is redone).
+    ("topk+memory=true+ratio=0.2", [0, 2], 4, [3, 4]),
+])
+def test_killed_training_resumes_byte_identical(inputs, tmp_path, monkeypatch, defense,
+                                                memory_state, kill_in, redone):
     import json
 
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     stages.train(**train_args(inputs, whole, defense))
 
     args = train_args(inputs, killed, defense)
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT,
-                           json.dumps({"kill_in": KILLED_IN, "train": args})],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, json.dumps(
+        {"kill_in": kill_in, "memory_state": memory_state, "train": args})],
+        cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     # Nothing that looks like an output exists; the finished rounds wait in the side folder.
     assert not any((killed / f"round~{r}.pt").exists() for r in range(1, 5))
     partial = fl_run.partial_dir(args["outputs"])
-    assert sorted(p.name for p in partial.iterdir()) == ["round~1.pt", "round~2.pt", "state.pt"]
+    assert sorted(p.name for p in partial.iterdir()) == [
+        *(f"round~{r}.pt" for r in range(1, kill_in)), "state.pt"]
 
+    monkeypatch.setattr(fl_run, "MEMORY_STATE_BYTES", memory_state[0])
+    monkeypatch.setattr(fl_run, "MEMORY_STATE_EVERY", memory_state[1])
     done = rounds_run(monkeypatch)
     stages.train(**args)
-    assert done == [3, 4]  # only the rounds the killed job had not finished
+    assert done == redone  # only the rounds after the last saved state
     for r in range(1, 5):
         assert (killed / f"round~{r}.pt").read_bytes() == (whole / f"round~{r}.pt").read_bytes(), r
     assert not partial.exists()
@@ -96,9 +110,9 @@ def test_resume_state_of_another_run_is_not_used(inputs, tmp_path, monkeypatch):
 
     folder = tmp_path / "run"
     args = train_args(inputs, folder, "none")
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT,
-                           json.dumps({"kill_in": KILLED_IN, "train": args})],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, json.dumps(
+        {"kill_in": KILLED_IN, "memory_state": MEMORY_STATE, "train": args})],
+        cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     other = train_args(inputs, folder, "none", {**TRAINING, "lr": 0.01})
     done = rounds_run(monkeypatch)

@@ -3,8 +3,9 @@
 A killed ``train`` job (time limit, preemption) loses at most the round it was in:
 each finished round is written, atomically, to a side folder next to the outputs
 (``.rounds.partial/``, which Snakemake neither knows nor deletes when it reruns an
-incomplete job), followed by a small state file naming that round, the error-feedback
-memory of a memory defence and the global random state. A rerun of the same run
+incomplete job), followed by a state file naming that round, the error-feedback memory of
+a memory defence (every ``MEMORY_STATE_EVERY`` rounds only when it is large) and the global
+random state. A rerun of the same run
 (same model, defence, seed, training block, initial checkpoint and data file) starts
 from there; the round files move to their outputs only when every round is done, so
 no output looks complete before the job is.
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 
 PARTIAL = ".rounds.partial"
 STATE = "state.pt"
+# A memory defence's state holds every client's unsent remainder (clients x model size: GBs
+# for ResNet-34 and 100 clients); above this size it is saved every MEMORY_STATE_EVERY rounds
+# only, so that writing it does not outlast the rounds (a kill then redoes up to that many).
+MEMORY_STATE_BYTES = 2**30
+MEMORY_STATE_EVERY = 10
 
 
 def partial_dir(outputs: list[str]) -> Path:
@@ -56,6 +62,11 @@ def run_key(initial: str, data: str, defense: str, training: dict[str, Any], see
     """What a resume state must match to be continued (anything else starts from round 1)."""
     return {"initial": file_digest(initial), "data": file_digest(data), "defense": defense,
             "training": json.dumps(training, sort_keys=True), "seed": int(seed), "rounds": int(rounds)}
+
+
+def _nbytes(tensors: dict[int, dict[str, torch.Tensor]]) -> int:
+    return sum(t.numel() * t.element_size() for per_client in tensors.values()
+               for t in per_client.values())
 
 
 def _rng_state() -> dict[str, Any]:
@@ -110,6 +121,8 @@ def train_rounds(outputs: list[str], initial: str, data_file: str, data: ImageSe
         # The round first, then the state naming it: a kill between the two redoes one round.
         io.save_pt(saved(ckpt), folder / f"round~{rnd}.pt")
         memory = ckpt.get(MEMORY)
+        if memory is not None and _nbytes(memory) > MEMORY_STATE_BYTES and rnd % MEMORY_STATE_EVERY:
+            continue
         io.save_pt({"key": key, "round": rnd, "rng": _rng_state(),
                     MEMORY: None if memory is None else to_cpu(memory)}, folder / STATE)
     for rnd, output in enumerate(outputs, start=1):
