@@ -18,7 +18,7 @@ from gialib.defenses import apply_defense, uses_memory, with_memory
 from gialib.fl.aggregate import fedavg
 from gialib.fl.client import client_update
 from gialib.models import Classifier, build_model
-from gialib.runtime import derive_seed, generator, to_cpu
+from gialib.runtime import derive_seed, generator
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,10 @@ def initial_checkpoint(spec: str, data: ImageSet, norm: dict[str, Any], seed: in
 
 
 def _checkpoint(model, spec, data, norm, seed, defense, rnd, metrics, clients) -> dict[str, Any]:
-    return {"model": spec, "state_dict": to_cpu(model.state_dict()), "num_classes": data.num_classes,
+    # A copy on the CPU, never a view of the model's own tensors: a training job reuses its
+    # model for the next round, which must not change this round's checkpoint.
+    state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return {"model": spec, "state_dict": state, "num_classes": data.num_classes,
             "resolution": data.resolution, "mean": norm["mean"], "std": norm["std"], "seed": seed,
             "defense": defense, "round": rnd, "metrics": metrics, "clients": clients}
 
