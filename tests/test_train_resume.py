@@ -121,3 +121,38 @@ def test_resume_state_of_another_run_is_not_used(inputs, tmp_path, monkeypatch):
     fresh = tmp_path / "fresh"
     stages.train(**train_args(inputs, fresh, "none", {**TRAINING, "lr": 0.01}))
     assert (folder / "round~4.pt").read_bytes() == (fresh / "round~4.pt").read_bytes()
+
+
+def test_kill_while_the_outputs_appear_loses_nothing(inputs, tmp_path, monkeypatch):
+    """Killed after the last round, with some outputs written: Snakemake deletes those (an
+    incomplete job's outputs); the rerun computes no round and writes them all again."""
+    import os
+
+    folder = tmp_path / "run"
+    args = train_args(inputs, folder, "none")
+    stages.train(**args)
+    expected = {r: (folder / f"round~{r}.pt").read_bytes() for r in range(1, 5)}
+    # Rebuild the state of a job killed after linking round 2 of 4.
+    partial = fl_run.partial_dir(args["outputs"])
+    real_link = os.link
+    linked: list[str] = []
+
+    def link(src, dst):
+        if len(linked) == 2:
+            raise KeyboardInterrupt  # stands in for the kill
+        linked.append(str(src))
+        real_link(src, dst)
+
+    for r in range(1, 5):
+        (folder / f"round~{r}.pt").unlink()
+    monkeypatch.setattr(os, "link", link)
+    with pytest.raises(KeyboardInterrupt):
+        stages.train(**args)
+    monkeypatch.setattr(os, "link", real_link)
+    assert sorted(p.name for p in partial.iterdir())[-1] == "state.pt"
+    for r in (1, 2):  # what Snakemake does to an incomplete job's outputs
+        (folder / f"round~{r}.pt").unlink()
+    done = rounds_run(monkeypatch)
+    stages.train(**args)
+    assert done == []
+    assert {r: (folder / f"round~{r}.pt").read_bytes() for r in range(1, 5)} == expected

@@ -125,7 +125,11 @@ def train_rounds(outputs: list[str], initial: str, data_file: str, data: ImageSe
             continue
         io.save_pt({"key": key, "round": rnd, "rng": _rng_state(),
                     MEMORY: None if memory is None else to_cpu(memory)}, folder / STATE)
+    # Linked, not moved: a kill while the outputs appear leaves every round in the side folder
+    # (Snakemake deletes the outputs of the incomplete job; its rerun links them again).
     for rnd, output in enumerate(outputs, start=1):
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(folder / f"round~{rnd}.pt", output)
+        tmp = Path(output).with_name(f".{Path(output).name}.linking")
+        tmp.unlink(missing_ok=True)
+        os.link(folder / f"round~{rnd}.pt", tmp)
+        os.replace(tmp, output)
     shutil.rmtree(folder)
