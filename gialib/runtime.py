@@ -18,10 +18,51 @@ log = logging.getLogger("gialib")
 _VERSIONED = ("gialib", "torch", "torchvision", "numpy", "scikit-image", "lpips", "snakemake")
 
 
-def setup(threads: int = 1, device: str = "cpu") -> torch.device:
-    """Fix the thread count (results depend on it through float reductions) and pick a device."""
+# The one switch for repeatable runs on CUDA (on by default; CPU kernels are deterministic anyway).
+DETERMINISTIC = True
+# cuBLAS picks its reduction order by workspace; a fixed workspace makes its results repeat.
+# It must be set before the first cuBLAS call, which setup() precedes in every job.
+_CUBLAS_WORKSPACE = ":4096:8"
+
+
+def setup(threads: int = 1, device: str = "cpu", deterministic: bool = DETERMINISTIC) -> torch.device:
+    """Fix the thread count (results depend on it through float reductions), pick a device and,
+    with ``deterministic``, make CUDA kernels repeat their results from run to run."""
     torch.set_num_threads(max(1, int(threads)))
-    return resolve_device(device)
+    dev = resolve_device(device)
+    set_deterministic(deterministic)
+    return dev
+
+
+def set_deterministic(enabled: bool = True) -> None:
+    """Deterministic kernels (cuBLAS workspace, cuDNN without autotuning, torch's deterministic
+    algorithms).
+
+    ``warn_only``: a few CUDA backward kernels have no deterministic version (e.g. adaptive
+    average pooling, which every ResNet and VGG head uses); torch then warns, naming the op,
+    instead of failing the job, and every other kernel stays deterministic.
+    """
+    if enabled:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", _CUBLAS_WORKSPACE)
+    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    torch.backends.cudnn.deterministic = enabled
+    torch.backends.cudnn.benchmark = False  # autotuning picks kernels by timing: not repeatable
+
+
+def to_device(obj, device: torch.device | str):
+    """Every tensor in a (nested) dict / list / tuple moved to ``device``; other values as they are."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device) for v in obj)
+    return obj
+
+
+def to_cpu(obj):
+    """A result ready to save: every tensor on the CPU, so any machine loads it."""
+    return to_device(obj, "cpu")
 
 
 def resolve_device(device: str) -> torch.device:

@@ -26,24 +26,23 @@ def prepare_data(output: str, name: str, spec: dict[str, Any], resolution: int, 
 
 
 def train(outputs: list[str], data: str, initial: str | None, model: str, defense: str,
-          training: dict[str, Any], seed: int) -> None:
-    """The FL run's global model per round. Without ``initial``: round 0, the seeded initial model
-    (``outputs`` is its one file). With it: FedAvg rounds 1, 2, ... from that round-0 checkpoint,
-    one file per round in ``outputs``; each round starts from the last in memory, as if read back."""
+          training: dict[str, Any], seed: int, device: str = "cpu", threads: int = 1) -> None:
+    """The FL run's global model per round, computed on ``device``. Without ``initial``: round 0,
+    the seeded initial model (``outputs`` is its one file). With it: FedAvg rounds 1, 2, ...
+    from that round-0 checkpoint, one file per round in ``outputs``, resumed after the last
+    complete round if a previous job of the same run was killed (``fl.run.train_rounds``)."""
     from gialib.data.imageset import load_imageset
-    from gialib.fl.server import TrainingConfig, initial_checkpoint, train_round
+    from gialib.fl.run import train_rounds
+    from gialib.fl.server import initial_checkpoint
 
+    dev = runtime.setup(threads, device)
     images, norm = load_imageset(data)
     if initial is None:
         if len(outputs) != 1:
             raise ValueError(f"the initial model is one checkpoint, got {len(outputs)} outputs")
-        io.save_pt(initial_checkpoint(model, images, norm, seed, defense), outputs[0])
+        io.save_pt(initial_checkpoint(model, images, norm, seed, defense, dev), outputs[0])
         return
-    cfg = TrainingConfig.from_config(training)
-    ckpt: str | dict[str, Any] = initial
-    for rnd, output in enumerate(outputs, start=1):
-        ckpt = train_round(ckpt, images, norm, cfg, defense, rnd, seed)
-        io.save_pt({k: v for k, v in ckpt.items() if k != "memory"}, output)
+    train_rounds(outputs, initial, data, images, norm, training, defense, seed, dev)
 
 
 def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: str, seed: int,
@@ -61,13 +60,13 @@ def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: 
     dev = runtime.setup(threads, device)
     conf = IGSAConfig.from_dict(cfg)
     images, _ = load_imageset(data)
-    model, ckpt = load_checkpoint(checkpoint)
+    model, ckpt = load_checkpoint(checkpoint, dev)
     pool = images.indices(Split.private)
     if conf.num_inputs > len(pool):
         raise ValueError(f"igsa.num_inputs={conf.num_inputs} exceeds the {len(pool)} private images")
     idx = pool[torch.randperm(len(pool), generator=runtime.generator(seed, 41))[: conf.num_inputs]]
     start = time.perf_counter()
-    out = igsa(model.to(dev), images.floats(idx).to(dev), images.labels[idx].to(dev), conf,
+    out = igsa(model, images.floats(idx).to(dev), images.labels[idx].to(dev), conf,
                runtime.generator(seed, 42), bn_mode)
     out.update(seconds=time.perf_counter() - start, round=int(ckpt["round"]), model=ckpt["model"],
                indices=idx.tolist(), checkpoint=str(checkpoint), versions=runtime.versions())
@@ -78,23 +77,28 @@ def igsa(output: str, checkpoint: str, data: str, cfg: dict[str, Any], bn_mode: 
 
 def capture(update_out: str, truth_out: str, checkpoint: str, data: str, protocol: str,
             num_examples: int, batch_size: int, local_updates: int, trials: int,
-            client: dict[str, Any], training: dict[str, Any], seed: int) -> None:
-    """The victim's shared update and, apart, its ground truth, for trials 0 .. ``trials``-1."""
+            client: dict[str, Any], training: dict[str, Any], seed: int, device: str = "cpu",
+            threads: int = 1) -> None:
+    """The victim's shared update and, apart, its ground truth, for trials 0 .. ``trials``-1;
+    the client's training runs on ``device``, the files hold CPU tensors."""
     from gialib.data.imageset import load_imageset
     from gialib.fl.capture import capture as capture_update
-    from gialib.fl.server import TrainingConfig
+    from gialib.fl.server import TrainingConfig, load_checkpoint
     from gialib.fl.update import ClientConfig, ClientUpdate
 
     if trials < 1:
         raise ValueError(f"capture needs at least one trial, got {trials}")
+    dev = runtime.setup(threads, device)
     images, _ = load_imageset(data)
     cfg = TrainingConfig.from_config(training)
+    loaded = load_checkpoint(checkpoint, dev)  # one model on the device for every trial
     updates, truths = [], []
     for trial in range(trials):
         update, truth = capture_update(checkpoint, images, cfg, protocol=protocol,
                                        num_examples=num_examples, batch_size=batch_size,
                                        local_updates=local_updates,
-                                       client=ClientConfig.from_config(client), trial=trial, seed=seed)
+                                       client=ClientConfig.from_config(client), trial=trial, seed=seed,
+                                       loaded=loaded)
         updates.append(update)
         truths.append(truth)
     log.info("captured %d trial(s) of %s round %d, %s N=%d B=%d U=%d", trials, updates[0].model,
@@ -136,8 +140,10 @@ def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], tria
 
 
 def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: str, data: str,
-                    name: str, generators: dict[str, Any], seed: int, threads: int) -> None:
-    """GIA-L's generator, trained on the public split of ``data`` (config ``generators.<name>``)."""
+                    name: str, generators: dict[str, Any], seed: int, threads: int,
+                    device: str = "cpu") -> None:
+    """GIA-L's generator, trained on ``device`` on the public split of ``data`` (config
+    ``generators.<name>``); its checkpoint holds CPU tensors."""
     import pandas as pd
 
     from gialib.data.imageset import load_imageset
@@ -145,7 +151,7 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     from gialib.generators.train import train_generator as train
     from gialib.plots.generator import curve_figure, samples_figure
 
-    runtime.setup(threads)
+    dev = runtime.setup(threads, device)
     cfg = GeneratorConfig.from_config({"generators": generators}, name)
     if cfg.pretrained is not None:
         raise ValueError(f"generators.{name} is pretrained: it is loaded by the attack, not trained")
@@ -154,7 +160,7 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
         raise ValueError(f"generators.{name} trains at {cfg.resolution} px, got {images.resolution} px data")
     if cfg.dataset is not None and images.name != cfg.dataset:
         raise ValueError(f"generators.{name} trains on dataset {cfg.dataset!r}, got {images.name!r}")
-    ckpt = train(images, cfg, seed)
+    ckpt = train(images, cfg, seed, dev)
     pd.DataFrame(ckpt["curve"]).to_csv(curve_csv, index=False)
     curve_figure(ckpt["curve"], ckpt["noise_mmd"], f"generator {name} on {images.name} "
                  f"(public split, {images.resolution}px)", curve_png)
@@ -163,14 +169,18 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     io.save_pt(ckpt, output)
 
 
-def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any]) -> None:
+def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any], device: str = "cpu",
+          threads: int = 1) -> None:
     """PSNR / SSIM / LPIPS of the reconstructions of trials 0, 1, ... (``attacks``, in trial
-    order) against trial-wise truth; each trial's provenance is its attack record's."""
+    order) against trial-wise truth; each trial's provenance is its attack record's. LPIPS's
+    network runs on ``device``; PSNR and SSIM on the CPU (a few images: not worth a copy)."""
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
-    from gialib.metrics.score import score_reconstruction
+    from gialib.metrics.score import DeviceLPIPS, score_reconstruction
 
+    dev = runtime.setup(threads, device)
     available, status = lpips_status(metrics["lpips"], metrics["lpips_net"], metrics.get("lpips_weights"))
-    lpips = LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")) if available else None
+    lpips = (DeviceLPIPS(LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")), dev)
+             if available else None)
     if not available:
         log.warning(status)
     versions = runtime.versions()

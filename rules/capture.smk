@@ -12,6 +12,7 @@ rule capture:
         client=config["client"],
         training=config["training"],
         seed=config["seed"],
+        device=config["device"],
     threads: THREADS
     resources:
         mem_mb=4000,

@@ -23,6 +23,7 @@ rule train_generator:
     params:
         generators=config.get("generators", {}),
         seed=config["seed"],
+        device=config["device"],
     threads: THREADS
     resources:
         mem_mb=4000,

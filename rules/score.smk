@@ -8,9 +8,11 @@ rule score:
         paths.log_of("score", paths.SCORE),
     params:
         metrics=config["metrics"],
+        device=config["device"],
     resources:
         mem_mb=3000,
         runtime=10,
+        gpu=GPUS,
     conda:
         "../envs/gialib.yaml"
     script:

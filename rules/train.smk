@@ -14,10 +14,12 @@ rule initialize:
         paths.log_of("train", INITIAL),
     params:
         seed=config["seed"],
+        device=config["device"],
     threads: THREADS
     resources:
         mem_mb=4000,
         runtime=10,
+        gpu=GPUS,
     conda:
         "../envs/gialib.yaml"
     script:
@@ -37,6 +39,7 @@ if ROUNDS > 0:
         params:
             training=config["training"],
             seed=config["seed"],
+            device=config["device"],
         threads: THREADS
         resources:
             mem_mb=4000,

@@ -1,6 +1,8 @@
 """Rule score: PSNR / SSIM / LPIPS of each trial's reconstruction against its truth."""
 from gialib import runtime, stages
 
+p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):
     stages.score(output=snakemake.output[0], attacks=list(snakemake.input.attacks),
-                 truth=snakemake.input.truth, metrics=dict(snakemake.params.metrics))
+                 truth=snakemake.input.truth, metrics=dict(p.metrics), device=p.device,
+                 threads=snakemake.threads)

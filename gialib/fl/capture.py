@@ -9,9 +9,10 @@ import torch
 
 from gialib.data.imageset import ImageSet
 from gialib.fl.client import client_update
-from gialib.fl.server import TrainingConfig, client_shards, load_checkpoint
+from gialib.fl.server import TrainingConfig, client_shards, load_checkpoint, model_device
 from gialib.fl.update import ClientConfig, ClientUpdate
-from gialib.runtime import derive_seed, generator
+from gialib.models import Classifier
+from gialib.runtime import derive_seed, generator, to_cpu
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +35,30 @@ def victim_indices(data: ImageSet, training: TrainingConfig, num_examples: int, 
 
 def capture(checkpoint: str, data: ImageSet, training: TrainingConfig, *, protocol: str,
             num_examples: int, batch_size: int, local_updates: int, client: ClientConfig,
-            trial: int, seed: int) -> tuple[ClientUpdate, dict[str, Any]]:
-    """The update the victim shares at the checkpoint's round, and the truth for scoring."""
-    model, ckpt = load_checkpoint(checkpoint)
+            trial: int, seed: int, device: torch.device | str = "cpu",
+            loaded: tuple[Classifier, dict[str, Any]] | None = None,
+            ) -> tuple[ClientUpdate, dict[str, Any]]:
+    """The update the victim shares at the checkpoint's round, and the truth for scoring.
+
+    The client's training runs on ``device`` (or where ``loaded``, the checkpoint's model and
+    metadata as ``load_checkpoint`` returned them, lives: one load for every trial); the update
+    and the truth are returned on the CPU.
+    """
+    model, ckpt = loaded if loaded is not None else load_checkpoint(checkpoint, device)
+    dev = model_device(model)
     idx = victim_indices(data, training, num_examples, trial, seed)
     x, y = data.floats(idx), data.labels[idx]
-    lr = client.lr
-    update, _ = client_update(model, x, y, protocol=protocol, batch_size=batch_size,
-                              local_updates=local_updates, lr=lr, shuffle=client.shuffle,
+    update, _ = client_update(model, x.to(dev), y.to(dev), protocol=protocol, batch_size=batch_size,
+                              local_updates=local_updates, lr=client.lr, shuffle=client.shuffle,
                               seed=derive_seed(seed, trial, 6), bn_mode=client.bn_mode)
+    update.tensors = to_cpu(update.tensors)
+    update.labels = update.labels.cpu()
+    update.bn_statistics = to_cpu(update.bn_statistics)
     update.model = ckpt["model"]
     update.round = int(ckpt["round"])
     update.meta = {"checkpoint": str(checkpoint), "trial": trial, "dataset": data.name,
                    "resolution": data.resolution, "num_classes": data.num_classes}
     log.info("captured %s update of %d images (B=%d, U=%d, lr=%g) at round %d, labels %s",
-             protocol, num_examples, batch_size, local_updates, lr, update.round, y.tolist())
+             protocol, num_examples, batch_size, local_updates, client.lr, update.round, y.tolist())
     truth = {"images": x, "labels": y, "indices": idx}
     return update, truth

@@ -18,7 +18,8 @@ def client_update(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, protoco
 
     ``protocol`` fedsgd shares the full-batch gradient (B = N, U = 1 required);
     fedavg shares theta_U - theta_0 after U mini-batch SGD steps. Dropout masks
-    and (if ``shuffle``) mini-batch order are drawn from ``seed``. ``bn_mode``: whether
+    and (if ``shuffle``) mini-batch order are drawn from ``seed``. The update's tensors live
+    where ``model`` and (x, y) do (one device). ``bn_mode``: whether
     BatchNorm uses batch (``train``) or running (``eval``) statistics (``set_bn_mode``).
     """
     if protocol not in PROTOCOLS:
@@ -29,7 +30,10 @@ def client_update(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, protoco
                          f"num_examples ({n}) and local_updates 1, got {batch_size}, {local_updates}")
     set_bn_mode(model, bn_mode)
     params, buffers = split_state(model)
-    with torch.random.fork_rng(devices=[]), bn_statistics(model) as stats:
+    # Dropout draws from the global generator of x's device: fork it so the caller's is untouched.
+    devices = [x.device] if x.device.type != "cpu" else []
+    with torch.random.fork_rng(devices=devices, device_type=x.device.type), \
+            bn_statistics(model) as stats:
         torch.manual_seed(seed)
         if protocol == "fedsgd":
             tensors = gradient(model, params, buffers, x, y)

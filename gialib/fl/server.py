@@ -22,6 +22,10 @@ from gialib.runtime import derive_seed, generator
 
 log = logging.getLogger(__name__)
 
+# The key of a checkpoint dict that lives only in the training job's memory, never in its
+# files: the error-feedback memory of every client (clients x model size).
+MEMORY = "memory"
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -55,14 +59,19 @@ def new_model(spec: str, data: ImageSet, norm: dict[str, Any], seed: int) -> Cla
     return build_model(spec, data.num_classes, data.resolution, norm["mean"], norm["std"], seed)
 
 
-def load_checkpoint(path: str | dict[str, Any]) -> tuple[Classifier, dict[str, Any]]:
-    """Model and metadata of a round checkpoint: a file (safe load; shape-checked by
-    load_state_dict) or a checkpoint dict this process just made (training's next round)."""
+def load_checkpoint(path: str | dict[str, Any], device: torch.device | str = "cpu",
+                    model: Classifier | None = None) -> tuple[Classifier, dict[str, Any]]:
+    """Model (on ``device``) and metadata of a round checkpoint: a file (safe load; shape-checked
+    by load_state_dict) or a checkpoint dict this process just made (training's next round).
+    ``model``: a model of the same spec to load the weights into instead of building one (a
+    training job builds and moves its model once, not once per round)."""
     ckpt = path if isinstance(path, dict) else io.load_pt(
         path, kind="checkpoint",
         required=("model", "state_dict", "num_classes", "resolution", "mean", "std", "seed"))
-    model = build_model(ckpt["model"], ckpt["num_classes"], ckpt["resolution"], ckpt["mean"],
-                        ckpt["std"], ckpt["seed"])
+    if model is None:  # built on the CPU (its seeded initialisation is the same on every device)
+        model = build_model(ckpt["model"], ckpt["num_classes"], ckpt["resolution"], ckpt["mean"],
+                            ckpt["std"], ckpt["seed"])
+    model = model.to(device)
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
@@ -70,15 +79,25 @@ def load_checkpoint(path: str | dict[str, Any]) -> tuple[Classifier, dict[str, A
     return model, ckpt
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def saved(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """What a round checkpoint file holds: ``ckpt`` without what only the running job keeps."""
+    return {k: v for k, v in ckpt.items() if k != MEMORY}
+
+
 @torch.no_grad()
 def evaluate(model: Classifier, data: ImageSet, split: Split = Split.test,
              batch: int = 256) -> dict[str, float]:
     model.eval()
+    dev = model_device(model)
     idx = data.indices(split)
     correct, loss = 0, 0.0
     for part in torch.split(idx, batch):
-        logits = model(data.floats(part))
-        y = data.labels[part]
+        logits = model(data.floats(part).to(dev))
+        y = data.labels[part].to(dev)
         correct += int((logits.argmax(1) == y).sum())
         loss += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
     n = max(1, len(idx))
@@ -86,22 +105,31 @@ def evaluate(model: Classifier, data: ImageSet, split: Split = Split.test,
 
 
 def initial_checkpoint(spec: str, data: ImageSet, norm: dict[str, Any], seed: int,
-                       defense: str) -> dict[str, Any]:
-    """Round 0: the seeded initial global model and its test accuracy."""
-    model = new_model(spec, data, norm, seed)
+                       defense: str, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Round 0: the seeded initial global model (initialised on the CPU, the same on every
+    device) and its test accuracy, evaluated on ``device``."""
+    model = new_model(spec, data, norm, seed).to(device)
     return _checkpoint(model, spec, data, norm, seed, defense, 0, evaluate(model, data), [])
 
 
 def _checkpoint(model, spec, data, norm, seed, defense, rnd, metrics, clients) -> dict[str, Any]:
-    return {"model": spec, "state_dict": model.state_dict(), "num_classes": data.num_classes,
+    # A copy on the CPU, never a view of the model's own tensors: a training job reuses its
+    # model for the next round, which must not change this round's checkpoint.
+    state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return {"model": spec, "state_dict": state, "num_classes": data.num_classes,
             "resolution": data.resolution, "mean": norm["mean"], "std": norm["std"], "seed": seed,
             "defense": defense, "round": rnd, "metrics": metrics, "clients": clients}
 
 
 def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, Any],
-                cfg: TrainingConfig, defense: str, rnd: int, seed: int) -> dict[str, Any]:
-    """Server round ``rnd`` (>= 1) from round ``rnd - 1``'s checkpoint (file or dict)."""
-    model, ckpt = load_checkpoint(previous)
+                cfg: TrainingConfig, defense: str, rnd: int, seed: int,
+                device: torch.device | str = "cpu", model: Classifier | None = None) -> dict[str, Any]:
+    """Server round ``rnd`` (>= 1) from round ``rnd - 1``'s checkpoint (file or dict), run on
+    ``device`` (``model``: the global model to reuse, see ``load_checkpoint``). Every random
+    draw comes from generators seeded by (seed, round, client), so a round depends on nothing
+    but its previous checkpoint (and error-feedback memory). The returned checkpoint holds the
+    model's state on the CPU (``saved`` gives what its file stores)."""
+    model, ckpt = load_checkpoint(previous, device, model)
     if ckpt["round"] != rnd - 1:
         where = "the previous round" if isinstance(previous, dict) else previous
         raise ValueError(f"checkpoint {where} is round {ckpt['round']}, expected {rnd - 1}")
@@ -109,10 +137,10 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
     # (never in checkpoint files: clients x model size per round).
     memory: dict[int, Any] | None = None
     if uses_memory(defense):
-        if rnd > 1 and "memory" not in ckpt:
+        if rnd > 1 and MEMORY not in ckpt:
             raise ValueError(f"defense {defense!r} keeps client memory across rounds: round {rnd} "
                              f"must follow round {rnd - 1} in the same process (one train job)")
-        memory = dict(ckpt.get("memory", {}))
+        memory = dict(ckpt.get(MEMORY, {}))
     shards = client_shards(data, cfg, seed)
     g = generator(seed, rnd, 1)
     chosen = torch.randperm(cfg.num_clients, generator=g)[: cfg.clients_per_round].sort().values
@@ -120,7 +148,7 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
     deltas, buffers, sizes = [], [], []
     for k in chosen.tolist():
         idx = shards[k]
-        x, y = data.floats(idx), data.labels[idx]
+        x, y = data.floats(idx).to(device), data.labels[idx].to(device)
         b = min(cfg.batch_size, len(idx))
         u = cfg.epochs * math.ceil(len(idx) / b)
         update, new_buffers = client_update(model, x, y, protocol="fedavg", batch_size=b,
@@ -147,5 +175,5 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
              metrics["test_accuracy"], metrics["test_loss"], time.perf_counter() - start)
     out = _checkpoint(model, ckpt["model"], data, norm, seed, defense, rnd, metrics, chosen.tolist())
     if memory is not None:
-        out["memory"] = memory
+        out[MEMORY] = memory
     return out

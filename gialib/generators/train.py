@@ -38,7 +38,7 @@ from gialib.generators.base import LATENT_REGIONS, Generator
 from gialib.generators.config import GeneratorConfig
 from gialib.generators.load import build_architecture
 from gialib.registry import Registry
-from gialib.runtime import derive_seed, generator
+from gialib.runtime import derive_seed, generator, to_cpu
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,13 @@ class GANObjective:
     latent_region = "normal"  # z ~ N(0, I) in every step
 
     def __init__(self, gen: Generator, real: torch.Tensor, lr: float) -> None:
-        self.gen, self.disc = gen, gen.make_discriminator()
+        self.gen, self.disc = gen, gen.make_discriminator().to(real.device)
         self.opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.5, 0.999))
 
     def step(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor,
              g: torch.Generator) -> dict[str, float]:
-        z = torch.randn(len(x), self.gen.latent_dim, generator=g)
+        z = torch.randn(len(x), self.gen.latent_dim, generator=g).to(x.device)
         fake = self.gen(z, self.gen.class_input(y))
         d_real, d_fake = self.disc(x, y), self.disc(fake.detach(), y)
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
@@ -140,7 +140,8 @@ class GLOObjective:
     def __init__(self, gen: Generator, real: torch.Tensor, lr: float) -> None:
         self.gen = gen
         self.radius = gen.latent_dim**0.5
-        codes = torch.randn(2 * len(real), gen.latent_dim, generator=torch.Generator().manual_seed(0))
+        codes = torch.randn(2 * len(real), gen.latent_dim,
+                            generator=torch.Generator().manual_seed(0)).to(real.device)
         self.codes = torch.nn.Parameter(F.normalize(codes, dim=1) * self.radius)
         self.opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
         self.opt_z = torch.optim.Adam([self.codes], lr=10 * lr)
@@ -164,28 +165,32 @@ OBJECTIVES.register("gan")(GANObjective)
 OBJECTIVES.register("glo")(GLOObjective)
 
 
-def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int) -> dict[str, Any]:
-    """Train ``cfg``'s generator on ``data``'s public split; returns its checkpoint dict.
+def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int,
+                    device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Train ``cfg``'s generator on ``data``'s public split, on ``device``; returns its
+    checkpoint dict (CPU tensors). Random draws come from CPU generators, so they are the
+    same on every device.
 
     The checkpoint (``weights_only``-loadable) holds the architecture, the
     generator's state dict, the config, the training curve and fixed-latent samples.
     """
     real, labels = public_images(data)
+    real, labels = real.to(device), labels.to(device)  # the public split, moved once
     g = generator(seed, 41)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, 42))
-        gen = build_architecture(cfg.architecture, data.resolution, data.num_classes)
+        gen = build_architecture(cfg.architecture, data.resolution, data.num_classes).to(device)
         objective = OBJECTIVES.get(cfg.objective)(gen, real, cfg.lr)
     gen.latent_region = objective.latent_region
     # Samples and probes come from the region GIA-L will search (its default bound, 3).
     region = LATENT_REGIONS.get(gen.latent_region)
     ref = real[torch.randperm(len(real), generator=g)[:_MMD_SAMPLES]]
     bandwidth = median_bandwidth(ref)
-    fixed_z = region.sample((64, gen.latent_dim), g, 3.0)
-    fixed_y = torch.arange(64) % data.num_classes
-    probe_z = region.sample((len(ref), gen.latent_dim), g, 3.0)
+    fixed_z = region.sample((64, gen.latent_dim), g, 3.0).to(device)
+    fixed_y = (torch.arange(64) % data.num_classes).to(device)
+    probe_z = region.sample((len(ref), gen.latent_dim), g, 3.0).to(device)
     probe_y = labels[torch.randint(0, len(labels), (len(ref),), generator=g)]
-    noise_mmd = mmd(torch.rand(ref.shape, generator=g) * 2 - 1, ref, bandwidth)
+    noise_mmd = mmd(torch.rand(ref.shape, generator=g).to(device) * 2 - 1, ref, bandwidth)
     log.info("generator %s (%s; latents: %s) on %d public images of %s at %dpx: %d iterations, batch %d; "
              "MMD of uniform noise %.4f", cfg.name, cfg.method(), region.description, len(real),
              data.name, data.resolution, cfg.iterations, cfg.batch_size, noise_mmd)
@@ -194,7 +199,7 @@ def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int) -> dict[str
     t0 = time.perf_counter()
     for it in range(1, cfg.iterations + 1):
         # An index in [0, 2M): image i mod M, mirrored when i >= M (GLO gives each its own code).
-        idx = torch.randint(0, 2 * len(real), (cfg.batch_size,), generator=g)
+        idx = torch.randint(0, 2 * len(real), (cfg.batch_size,), generator=g).to(device)
         x, y = real[idx % len(real)], labels[idx % len(real)]
         x = torch.where((idx >= len(real))[:, None, None, None], x.flip(-1), x)
         window.append(objective.step(x, y, idx, g))
@@ -210,6 +215,7 @@ def train_generator(data: ImageSet, cfg: GeneratorConfig, seed: int) -> dict[str
     return {"kind": "generator", "architecture": cfg.architecture, "resolution": data.resolution,
             "num_classes": data.num_classes, "classes": list(data.classes), "dataset": data.name,
             "method": cfg.method(), "latent_region": gen.latent_region,
-            "state_dict": gen.state_dict(), "config": cfg.to_dict(), "seed": seed, "curve": curve,
-            "noise_mmd": noise_mmd, "samples": (sample(gen, fixed_z, fixed_y) + 1) / 2,
-            "samples_labels": fixed_y, "public_examples": (ref[:64] + 1) / 2}
+            "state_dict": to_cpu(gen.state_dict()), "config": cfg.to_dict(), "seed": seed,
+            "curve": curve, "noise_mmd": noise_mmd,
+            "samples": ((sample(gen, fixed_z, fixed_y) + 1) / 2).cpu(),
+            "samples_labels": fixed_y.cpu(), "public_examples": ((ref[:64] + 1) / 2).cpu()}

@@ -12,6 +12,20 @@ from gialib.metrics.image import mse, psnr, ssim
 from gialib.metrics.matching import match_reconstructions
 
 
+class DeviceLPIPS:
+    """An ``LPIPS`` metric whose network runs on ``device`` (moved there once); images go there
+    per call and the distances come back on the CPU."""
+
+    def __init__(self, lpips, device: torch.device | str) -> None:
+        self.lpips = lpips
+        self.device = torch.device(device)
+        lpips.model.to(self.device)
+        self.status = getattr(lpips, "status", "")
+
+    def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.lpips(a.to(self.device), b.to(self.device)).cpu()
+
+
 def label_accuracy(predicted: torch.Tensor, true: torch.Tensor) -> float:
     """Share of the true labels recovered, as multisets (label order carries no information)."""
     hits = Counter(predicted.tolist()) & Counter(true.tolist())
