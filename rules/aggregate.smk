@@ -5,6 +5,8 @@ rule aggregate:
         paths.TABLE,
     log:
         paths.log_of("aggregate", paths.TABLE),
+    benchmark:
+        paths.log_of("aggregate", paths.TABLE).removesuffix(".log") + ".benchmark.tsv",
     params:
         config=config,
     resources:
