@@ -8,8 +8,9 @@ images, labels and targets, then one Adam step on the stack (Adam is elementwise
 is K independent Adams). Stacking the K images into one plain batch would not do: a batch's
 gradient is the mean over its images, not each trial's own, so vmap is the batched form.
 
-Both paths run interleaved in one process (machine load hits both alike); the script
-prints ms per K-trial iteration of each and their ratio, and the relative difference
+Both paths run interleaved in one process (machine load hits both alike), timed in the
+process's CPU time (waiting for a core does not count); the script prints ms per K-trial
+iteration of each and their ratio, and the relative difference
 between the two paths' image gradients per trial (from one start).
 
     python benchmarks/batched_trials.py [--models convnet] [--trials 4] [--block 20] [--repeats 6]
@@ -19,11 +20,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 import torch.nn.functional as F
-from common import CIFAR_MEAN, CIFAR_STD, bare_attack, capture, cosine, side_by_side, summarise, victims
+from common import (
+    CIFAR_MEAN,
+    CIFAR_STD,
+    bare_attack,
+    capture,
+    clock,
+    cosine,
+    side_by_side,
+    summarise,
+    victims,
+)
 from torch.func import functional_call, grad, vmap
 
 from gialib.fl.local import set_bn_mode
@@ -48,20 +58,20 @@ def image_gradients(model) -> callable:
 
 def batched_attack(model, x0: torch.Tensor, ys: torch.Tensor, targets: list[torch.Tensor],
                    iterations: int, lr: float = 0.1) -> float:
-    """Seconds per iteration of K trials at once (x0: [K, 1, C, H, W], ys: [K, 1])."""
+    """CPU seconds per iteration of K trials at once (x0: [K, 1, C, H, W], ys: [K, 1])."""
     image_grad = image_gradients(model)
     xs = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([xs], lr=lr)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(iterations):
         xs.grad = image_grad(xs, ys, tuple(targets))
         opt.step()
-    return (time.perf_counter() - start) / iterations
+    return (clock() - start) / iterations
 
 
 def looped_attack(model, x0: torch.Tensor, ys: torch.Tensor, targets: list[torch.Tensor],
                   iterations: int) -> float:
-    """Seconds per iteration of K trials one after another (K bare steps per iteration)."""
+    """CPU seconds per iteration of K trials one after another (K bare steps per iteration)."""
     return sum(bare_attack(model, x0[i], ys[i:i + 1], [t[i] for t in targets], iterations)
                for i in range(len(x0)))
 

@@ -27,13 +27,16 @@ breaching's ``randn`` in normalised space; the default starts from U(0, 1)).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import io
 import math
 import os
 import subprocess
 import sys
 import sysconfig
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,7 +95,9 @@ def run_breaching(model, loss_fn, gradient, y, iterations: int, seed: int):
     from common import CIFAR_MEAN, CIFAR_STD
     from omegaconf import OmegaConf
 
-    cfg = breaching.get_attack_config("invertinggradients")
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # hydra's version_base notice, a print
+        cfg = breaching.get_attack_config("invertinggradients")
     cfg.optim.max_iterations = iterations
     cfg.optim.callback = iterations
     attacker = breaching.attacks.prepare_attack(model, loss_fn, cfg, {"dtype": torch.float,

@@ -14,8 +14,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from gialib.fl.client import client_update
+from gialib.fl.local import split_state
 from gialib.fl.update import ClientUpdate
 
 # breaching's CIFAR-10 normalisation (config/case/data/CIFAR10.yaml), used for every model here
@@ -53,31 +55,45 @@ def cosine(grads: list[torch.Tensor], target: list[torch.Tensor],
     return 1 - dot / (norm * target_norm + 1e-12)
 
 
+# CPU time of this process, not wall time: on a machine shared with other work a
+# process's wall time includes the time it waited for a core, its CPU time does not.
+clock = time.process_time
+
+
 def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: list[torch.Tensor],
-                iterations: int, lr: float = 0.1) -> float:
-    """Seconds per iteration of the least a GIA-O step must do.
+                iterations: int, lr: float = 0.1, functional: bool = False) -> float:
+    """CPU seconds per iteration of the least a GIA-O step must do.
 
     Forward, parameter gradient with create_graph, cosine to the target, gradient of that
     to the image ONLY (``inputs=[x]``: the model's parameters get none), Adam step. The
-    model must be in the mode the engine puts it in (``set_bn_mode``).
+    model must be in the mode the engine puts it in (``set_bn_mode``). ``functional``: the
+    forward goes through ``torch.func.functional_call`` on copies of the parameters, as
+    gialib's threat-model simulation does (to tell that call's cost from the engine's own).
     """
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
-    params = list(model.parameters())
+    if functional:
+        params, buffers = split_state(model)
+
+        def forward(inp):
+            return functional_call(model, (params, buffers), (inp,))
+        weights = list(params.values())
+    else:
+        forward, weights = model, list(model.parameters())
     target_norm = torch.sqrt(sum((t * t).sum() for t in target))
-    start = time.perf_counter()
+    start = clock()
     for _ in range(iterations):
         opt.zero_grad(set_to_none=True)
-        grads = torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True)
+        grads = torch.autograd.grad(F.cross_entropy(forward(x), y), weights, create_graph=True)
         cosine(grads, target, target_norm).backward(inputs=[x])
         opt.step()
-    return (time.perf_counter() - start) / iterations
+    return (clock() - start) / iterations
 
 
 def side_by_side(paths: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
     """Run each path ``repeats`` times, interleaved, the order reversed every other round.
 
-    Each callable returns seconds per iteration of one block. Interleaving gives every path
+    Each callable returns (CPU) seconds per iteration of one block. Interleaving gives every path
     the same share of whatever else the machine runs; reversing cancels a steady drift.
     """
     names = list(paths)
@@ -89,13 +105,13 @@ def side_by_side(paths: dict[str, Callable[[], float]], repeats: int) -> dict[st
 
 
 def summarise(times: dict[str, list[float]], reference: str) -> list[str]:
-    """Lines: median ms/iteration of each path, its ratio to ``reference`` (ratio of medians
+    """Lines: median CPU ms/iteration of each path, its ratio to ``reference`` (ratio of medians
     and median of the per-round ratios, which a load change within a round hurts less)."""
     ref = times[reference]
     lines = []
     for name, t in times.items():
         per_round = statistics.median(a / b for a, b in zip(t, ref, strict=True))
-        lines.append(f"  {name:<12s} {1000 * statistics.median(t):9.3f} ms/iteration  "
+        lines.append(f"  {name:<12s} {1000 * statistics.median(t):9.3f} ms/iteration (CPU)  "
                      f"(min {1000 * min(t):8.3f}, max {1000 * max(t):8.3f})  "
                      f"ratio to {reference}: {statistics.median(t) / statistics.median(ref):.3f} "
                      f"(median per round {per_round:.3f})")
