@@ -4,9 +4,12 @@ On breaching's own models (its ConvNet-BN of width 64 and its CIFAR ResNet-18, u
 BatchNorm on running statistics), the same victim (scikit-image's astronaut at 32x32),
 label (given) and FedSGD gradient, per seed: breaching's stock ``invertinggradients``
 attack runs ``--iterations`` iterations; gialib's ``G+TV`` entry of config/config.yaml
-(through ``gialib.attacks.engine.invert``) then gets the wall time breaching took: its
-iteration count is that time over its own ms/iteration, measured on a short calibration
-run just before. Printed per run: iterations, seconds, ms/iteration and PSNR of each.
+(through ``gialib.attacks.engine.invert``) then gets the time breaching took: its
+iteration count is that time over its own time per iteration, measured on a short
+calibration run just before. Time is the process's CPU time (one thread: the wall time of
+an otherwise idle machine), since on a machine shared with other work wall time also
+counts the waits for a core, which differ from run to run. Printed per run: iterations,
+CPU and wall seconds, CPU ms/iteration and PSNR of each.
 
 How the two meet: breaching lives in its own virtual environment, build/breaching-venv,
 which this script creates on first use (``pip install breaching==0.1.2`` from PyPI) and
@@ -90,7 +93,8 @@ def breaching_model(name: str, seed: int):
 
 
 def run_breaching(model, loss_fn, gradient, y, iterations: int, seed: int):
-    """breaching's stock invertinggradients, labels given; returns (images in [0, 1], seconds)."""
+    """breaching's stock invertinggradients, labels given; returns (images in [0, 1], wall
+    seconds, CPU seconds)."""
     import breaching
     from common import CIFAR_MEAN, CIFAR_STD
     from omegaconf import OmegaConf
@@ -109,11 +113,11 @@ def run_breaching(model, loss_fn, gradient, y, iterations: int, seed: int):
     shared = [{"gradients": gradient, "buffers": None,
                "metadata": {"num_data_points": len(y), "labels": y, "local_hyperparams": None}}]
     torch.manual_seed(seed)  # breaching draws its randn start from the global RNG
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     out, _ = attacker.reconstruct(payload, shared, {}, dryrun=False)
-    seconds = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     images = out["data"] * attacker.ds + attacker.dm
-    return images.clamp(0, 1), seconds
+    return images.clamp(0, 1), wall, cpu
 
 
 def gialib_param(shape, init: str):
@@ -153,17 +157,20 @@ def gialib_spec(entry: dict, changes: dict):
     return AttackSpec.from_dict(entry)
 
 
-def run_gialib(problem, shape, y, spec, init: str, seconds: float, seed: int):
-    """gialib's engine for ``seconds`` of wall time; returns (images, seconds, iterations)."""
+def run_gialib(problem, shape, y, spec, init: str, cpu_seconds: float, seed: int):
+    """gialib's engine for ``cpu_seconds`` of CPU time, set-up and final evaluation
+    included; returns (images, wall seconds, CPU seconds, iterations)."""
     from gialib.attacks.engine import invert
 
     short = replace(spec, iterations=CALIBRATION, log_every=CALIBRATION)
-    calib = invert(problem, gialib_param(shape, init), y, short, seed)
-    per_iteration = calib.history[-1]["seconds"] / CALIBRATION
-    iterations = max(1, math.floor(seconds / per_iteration))
+    cpu = time.process_time()
+    invert(problem, gialib_param(shape, init), y, short, seed)
+    per_iteration = (time.process_time() - cpu) / CALIBRATION
+    iterations = max(1, math.floor(cpu_seconds / per_iteration))
     full = replace(spec, iterations=iterations, log_every=iterations)
+    wall, cpu = time.perf_counter(), time.process_time()
     result = invert(problem, gialib_param(shape, init), y, full, seed)
-    return result.images, result.seconds, iterations
+    return result.images, time.perf_counter() - wall, time.process_time() - cpu, iterations
 
 
 def parse_variant(text: str) -> dict:
@@ -212,8 +219,9 @@ def main() -> None:
           f"{os.getloadavg()[0]:.2f} (other processes share this machine: the runs alternate in one "
           f"process); victim: astronaut 32x32, label {args.label} given, FedSGD, BN on running stats")
     print(f"gialib {args.attack}: {entry}")
-    print("| model | seed | who | iterations | seconds | ms/iteration | PSNR (dB) | minus breaching |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | seed | who | iterations | CPU s | wall s | CPU ms/iteration | PSNR (dB) | "
+          "minus breaching |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.models:
         iterations = args.iterations or DEFAULT_ITERATIONS[name]
         for seed in args.seeds:
@@ -221,16 +229,17 @@ def main() -> None:
             clf = Classifier(model, CIFAR_MEAN, CIFAR_STD)  # gialib's view: [0, 1] pixels in
             update = capture(clf, x_true, y, seed=seed)
             gradient = [update.tensors[f"net.{n}"] for n, _ in model.named_parameters()]
-            images, secs = run_breaching(model, loss_fn, gradient, y, iterations, seed)
+            images, wall, cpu = run_breaching(model, loss_fn, gradient, y, iterations, seed)
             ref = float(psnr(images, x_true)[0])
-            print(f"| {name} | {seed} | breaching | {iterations} | {secs:.1f} | "
-                  f"{1000 * secs / iterations:.1f} | {ref:.2f} | |", flush=True)
+            print(f"| {name} | {seed} | breaching | {iterations} | {cpu:.1f} | {wall:.1f} | "
+                  f"{1000 * cpu / iterations:.1f} | {ref:.2f} | |", flush=True)
             problem = InversionProblem(clf, update, ThreatSpec(labels="given"))
             for who, (spec, init) in specs.items():
-                img, sec, its = run_gialib(problem, tuple(x_true.shape), y, spec, init, secs, seed)
+                img, g_wall, g_cpu, its = run_gialib(problem, tuple(x_true.shape), y, spec, init,
+                                                     cpu, seed)
                 value = float(psnr(img, x_true)[0])
-                print(f"| {name} | {seed} | gialib {who} | {its} | {sec:.1f} | {1000 * sec / its:.1f} | "
-                      f"{value:.2f} | {value - ref:+.2f} |", flush=True)
+                print(f"| {name} | {seed} | gialib {who} | {its} | {g_cpu:.1f} | {g_wall:.1f} | "
+                      f"{1000 * g_cpu / its:.1f} | {value:.2f} | {value - ref:+.2f} |", flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
