@@ -6,6 +6,8 @@ rule aggregate:
         provenance=paths.TABLE_PROVENANCE,
     log:
         paths.log_of("aggregate", paths.TABLE),
+    benchmark:
+        paths.log_of("aggregate", paths.TABLE).removesuffix(".log") + ".benchmark.tsv",
     params:
         config=config,
     resources:

@@ -7,6 +7,8 @@ rule capture:
         truth=paths.TRUTH,
     log:
         paths.log_of("capture", paths.CAPTURE),
+    benchmark:
+        paths.log_of("capture", paths.CAPTURE).removesuffix(".log") + ".benchmark.tsv",
     params:
         trials=capture_trials,
         client=config["client"],

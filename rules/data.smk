@@ -3,6 +3,8 @@ rule prepare_data:
         paths.DATA,
     log:
         paths.log_of("data", paths.DATA),
+    benchmark:
+        paths.log_of("data", paths.DATA).removesuffix(".log") + ".benchmark.tsv",
     params:
         spec=lambda w: dataset_spec(config["datasets"], w.dataset),
         seed=config["seed"],

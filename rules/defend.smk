@@ -5,6 +5,8 @@ rule defend:
         paths.DEFEND,
     log:
         paths.log_of("defend", paths.DEFEND),
+    benchmark:
+        paths.log_of("defend", paths.DEFEND).removesuffix(".log") + ".benchmark.tsv",
     params:
         seed=config["seed"],
     resources:

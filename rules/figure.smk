@@ -24,6 +24,8 @@ rule figure:
         finding=paths.FINDING,
     log:
         paths.log_of("figure", paths.FIGURE),
+    benchmark:
+        paths.log_of("figure", paths.FIGURE).removesuffix(".log") + ".benchmark.tsv",
     params:
         config=config,
         title=lambda w: experiment(w.target).title,

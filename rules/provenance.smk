@@ -14,6 +14,8 @@ rule provenance:
         ),
     log:
         paths.log_of("provenance", paths.RUN_CONFIG),
+    benchmark:
+        paths.log_of("provenance", paths.RUN_CONFIG).removesuffix(".log") + ".benchmark.tsv",
     params:
         config=config,
     resources:

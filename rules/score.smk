@@ -6,6 +6,8 @@ rule score:
         paths.SCORE,
     log:
         paths.log_of("score", paths.SCORE),
+    benchmark:
+        paths.log_of("score", paths.SCORE).removesuffix(".log") + ".benchmark.tsv",
     params:
         metrics=config["metrics"],
         device=config["device"],

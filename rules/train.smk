@@ -12,6 +12,8 @@ rule initialize:
         INITIAL,
     log:
         paths.log_of("train", INITIAL),
+    benchmark:
+        paths.log_of("train", INITIAL).removesuffix(".log") + ".benchmark.tsv",
     params:
         seed=config["seed"],
         device=config["device"],
@@ -36,6 +38,8 @@ if ROUNDS > 0:
             [paths.CHECKPOINT.replace("{round}", str(r)) for r in range(1, ROUNDS + 1)],
         log:
             paths.log_of("train", paths.CHECKPOINT.replace("round~{round}", "rounds")),
+        benchmark:
+            paths.log_of("train", paths.CHECKPOINT.replace("round~{round}", "rounds")).removesuffix(".log") + ".benchmark.tsv",
         params:
             training=config["training"],
             seed=config["seed"],

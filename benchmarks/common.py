@@ -1,0 +1,118 @@
+"""What the benchmark scripts share: the astronaut victim, a captured FedSGD gradient, the
+bare attack step, and side-by-side timing of several code paths in one process.
+
+The scripts run as ``python benchmarks/<name>.py`` (this folder is then first on sys.path);
+gialib comes from the repository (``PYTHONPATH=$PWD`` or the editable install).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from gialib.fl.client import client_update
+from gialib.fl.local import split_state
+from gialib.fl.update import ClientUpdate
+
+# breaching's CIFAR-10 normalisation (config/case/data/CIFAR10.yaml), used for every model here
+CIFAR_MEAN = [0.4914672374725342, 0.4822617471218109, 0.4467701315879822]
+CIFAR_STD = [0.24703224003314972, 0.24348513782024384, 0.26158785820007324]
+
+
+def astronaut(resolution: int = 32) -> torch.Tensor:
+    """scikit-image's astronaut, area-downsampled to [1, 3, r, r] in [0, 1]."""
+    from skimage import data
+
+    img = torch.from_numpy(data.astronaut()).permute(2, 0, 1).float().div(255)[None]
+    return F.interpolate(img, size=(resolution, resolution), mode="area").clamp(0, 1)
+
+
+def victims(k: int, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """K different victims: the astronaut, shifted and flipped, and K labels."""
+    base = astronaut(resolution)[0]
+    xs = [torch.roll(base, shifts=3 * i, dims=2).flip(2) if i % 2 else torch.roll(base, 3 * i, 1)
+          for i in range(k)]
+    return torch.stack(xs)[:, None], torch.arange(k) % 10
+
+
+def capture(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int = 0) -> ClientUpdate:
+    """The FedSGD gradient the victim shares, BatchNorm on running statistics (config default)."""
+    update, _ = client_update(model, x, y, protocol="fedsgd", batch_size=len(x), local_updates=1,
+                              lr=0.1, seed=seed, bn_mode="eval")
+    return update
+
+
+def cosine(grads: list[torch.Tensor], target: list[torch.Tensor],
+           target_norm: torch.Tensor) -> torch.Tensor:
+    dot = sum((g * t).sum() for g, t in zip(grads, target, strict=True))
+    norm = torch.sqrt(sum((g * g).sum() for g in grads))
+    return 1 - dot / (norm * target_norm + 1e-12)
+
+
+# CPU time of this process, not wall time: on a machine shared with other work a
+# process's wall time includes the time it waited for a core, its CPU time does not.
+clock = time.process_time
+
+
+def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: list[torch.Tensor],
+                iterations: int, lr: float = 0.1, functional: bool = False) -> float:
+    """CPU seconds per iteration of the least a GIA-O step must do.
+
+    Forward, parameter gradient with create_graph, cosine to the target, gradient of that
+    to the image ONLY (``inputs=[x]``: the model's parameters get none), Adam step. The
+    model must be in the mode the engine puts it in (``set_bn_mode``). ``functional``: the
+    forward goes through ``torch.func.functional_call`` on copies of the parameters, as
+    gialib's threat-model simulation does (to tell that call's cost from the engine's own).
+    """
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
+    if functional:
+        params, buffers = split_state(model)
+
+        def forward(inp):
+            return functional_call(model, (params, buffers), (inp,))
+        weights = list(params.values())
+    else:
+        forward, weights = model, list(model.parameters())
+    target_norm = torch.sqrt(sum((t * t).sum() for t in target))
+    start = clock()
+    for _ in range(iterations):
+        opt.zero_grad(set_to_none=True)
+        grads = torch.autograd.grad(F.cross_entropy(forward(x), y), weights, create_graph=True)
+        cosine(grads, target, target_norm).backward(inputs=[x])
+        opt.step()
+    return (clock() - start) / iterations
+
+
+def side_by_side(paths: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Run each path ``repeats`` times, interleaved, the order reversed every other round.
+
+    Each callable returns (CPU) seconds per iteration of one block. Interleaving gives every path
+    the same share of whatever else the machine runs; reversing cancels a steady drift.
+    """
+    names = list(paths)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(repeats):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            times[name].append(paths[name]())
+    return times
+
+
+def summarise(times: dict[str, list[float]], reference: str) -> list[str]:
+    """Lines: median CPU ms/iteration of each path, its ratio to ``reference`` (ratio of medians
+    and median of the per-round ratios, which a load change within a round hurts less)."""
+    ref = times[reference]
+    lines = []
+    for name, t in times.items():
+        per_round = statistics.median(a / b for a, b in zip(t, ref, strict=True))
+        lines.append(f"  {name:<12s} {1000 * statistics.median(t):9.3f} ms/iteration (CPU)  "
+                     f"(min {1000 * min(t):8.3f}, max {1000 * max(t):8.3f})  "
+                     f"ratio to {reference}: {statistics.median(t) / statistics.median(ref):.3f} "
+                     f"(median per round {per_round:.3f})")
+    return lines
