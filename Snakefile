@@ -31,6 +31,7 @@ include: "rules/attack.smk"
 include: "rules/score.smk"
 include: "rules/aggregate.smk"
 include: "rules/figure.smk"
+include: "rules/ledger.smk"
 include: "rules/provenance.smk"
 include: "rules/targets.smk"
 
@@ -41,3 +42,4 @@ rule all:
     default_target: True
     input:
         [f for t in TARGETS for f in target_outputs(t)],
+        paths.LEDGER,

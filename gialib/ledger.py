@@ -18,8 +18,10 @@ import pandas as pd
 
 from gialib import stats
 
-LEDGER_COLUMNS = ("claim", "target", "text", "metric", "baseline", "variant", "estimate", "low", "high",
-                  "n_baseline", "n_variant", "paired", "baseline_reconstructed", "verdict")
+LEDGER_COLUMNS = ("claim", "target", "text", "expected", "metric", "baseline", "variant", "estimate", "low",
+                  "high", "n_baseline", "n_variant", "paired", "baseline_reconstructed", "verdict", "note")
+# Fewest trials a side for a verdict: a bootstrap over one or two trials gives no interval.
+MIN_TRIALS = 3
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,8 @@ class Claim:
     field: str
     baseline: Any
     variant: Any
-    # True: the paper says the variant makes the attack worse (False: better).
-    paper_says_worse: bool
+    # What the paper says the variant does to the attack: "worse", "better" or "same".
+    expected: str
     # Other columns fixed for both groups (e.g. {"attack": "G+TV"}).
     where: dict[str, Any] = field(default_factory=dict)
     # Trial t attacks the same victims in baseline and variant (paired bootstrap).
@@ -65,6 +67,28 @@ def claim_seed(seed: int, claim_id: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+def judge(effect: stats.Effect, metric: str, expected: str, share: float) -> tuple[str, str]:
+    """(verdict, why it could not be decided or "") of one claim's effect.
+
+    Undecidable before any interval is read: fewer than ``MIN_TRIALS`` trials a side (a
+    bootstrap of one or two trials is no interval), or, for a "worse" or "same" claim, a
+    baseline not reconstructed in most trials, or no LPIPS to tell (the paper's threshold is
+    defined on LPIPS only; no PSNR cut-off is guessed).
+    """
+    n = min(effect.n_baseline, effect.n_variant)
+    if n < MIN_TRIALS:
+        return stats.UNDECIDABLE, f"{n} trial(s) a side, fewer than {MIN_TRIALS}"
+    if expected != "better":
+        if pd.isna(share):
+            return stats.UNDECIDABLE, "no LPIPS: whether the baseline is reconstructed is unknown"
+        if share <= 0.5:
+            return stats.UNDECIDABLE, f"baseline reconstructed in {share:.0%} of trials"
+    verdict = stats.verdict(effect, metric, expected)
+    if verdict == stats.UNDECIDABLE:
+        return verdict, f"interval wider than the equivalence margin ({stats.MARGINS[metric]:g})"
+    return verdict, ""
+
+
 def evaluate(df: pd.DataFrame, claims: list[Claim], *, target: str, metric: str, seed: int) -> pd.DataFrame:
     """One ledger row per claim: effect (variant minus baseline), interval and verdict."""
     rows = []
@@ -77,29 +101,62 @@ def evaluate(df: pd.DataFrame, claims: list[Claim], *, target: str, metric: str,
         effect = stats.bootstrap_difference(base[metric], variant[metric], paired=paired,
                                             seed=claim_seed(seed, claim.id))
         share = stats.reconstructed_share(base[metric], metric) if metric == "lpips" else float("nan")
-        # Without LPIPS there is no paper threshold: the baseline counts as broken and the
-        # ledger shows the share as n/a rather than a guessed PSNR cut-off.
-        broken = share > 0.5 if metric == "lpips" else True
+        verdict, note = judge(effect, metric, claim.expected, share)
         rows.append({
-            "claim": claim.id, "target": target, "text": claim.text, "metric": metric,
+            "claim": claim.id, "target": target, "text": claim.text, "expected": claim.expected,
+            "metric": metric,
             "baseline": f"{claim.field}={base_value}", "variant": f"{claim.field}={variant_value}",
             "estimate": effect.estimate, "low": effect.low, "high": effect.high,
             "n_baseline": effect.n_baseline, "n_variant": effect.n_variant, "paired": effect.paired,
-            "baseline_reconstructed": share,
-            "verdict": stats.verdict(effect, metric, claim.paper_says_worse, baseline_broken=broken),
+            "baseline_reconstructed": share, "verdict": verdict, "note": note,
         })
     return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+
+
+def _effect_text(row: pd.Series) -> str:
+    return f"{row['estimate']:+.3g} [{row['low']:+.3g}, {row['high']:+.3g}]"
+
+
+def _reconstructed_text(share: float) -> str:
+    return "n/a (no LPIPS)" if pd.isna(share) else f"{share:.0%}"
+
+
+def finding_lines(ledger: pd.DataFrame) -> list[str]:
+    """One reStructuredText bullet per claim: what the paper says, the effect with its 95 %
+    interval (variant minus baseline), the baseline's reconstructed share and the verdict."""
+    out = []
+    for _, row in ledger.iterrows():
+        share = _reconstructed_text(row["baseline_reconstructed"])
+        note = row["note"] if isinstance(row["note"], str) and row["note"] else ""
+        out.append(f"- **{row['verdict']}**: {row['text']} (paper: {row['expected']}). "
+                   f"{row['metric'].upper()} {row['variant']} minus {row['baseline']}: "
+                   f"{_effect_text(row)} (95 % CI, {'paired' if row['paired'] else 'unpaired'}, "
+                   f"n = {row['n_baseline']}/{row['n_variant']}); baseline reconstructed "
+                   f"(LPIPS < {stats.LPIPS_RECONSTRUCTED}) in {share} of trials."
+                   + (f" Why: {note}." if note else ""))
+    return out
 
 
 def ledger_markdown(ledger: pd.DataFrame) -> str:
     """The ledger as the report's opening table."""
     if ledger.empty:
         return "No claim was evaluated.\n"
-    shown = ledger.assign(
-        effect=[f"{e:+.3g} [{lo:+.3g}, {hi:+.3g}]"
-                for e, lo, hi in zip(ledger["estimate"], ledger["low"], ledger["high"], strict=True)],
-        reconstructed=["n/a" if pd.isna(s) else f"{s:.0%}" for s in ledger["baseline_reconstructed"]],
-    )
-    columns = ["claim", "target", "text", "verdict", "metric", "baseline", "variant", "effect",
-               "reconstructed"]
+    shown = ledger.fillna({"note": ""}).assign(effect=[_effect_text(row) for _, row in ledger.iterrows()],
+                          reconstructed=[_reconstructed_text(s) for s in ledger["baseline_reconstructed"]])
+    columns = ["claim", "target", "text", "verdict", "expected", "metric", "baseline", "variant", "effect",
+               "reconstructed", "note"]
     return shown[columns].to_markdown(index=False) + "\n"
+
+
+def summary_counts(ledger: pd.DataFrame) -> str:
+    """How many claims got each verdict, and what the effect and interval mean."""
+    counts = ledger["verdict"].value_counts() if not ledger.empty else pd.Series(dtype=int)
+    parts = [f"{int(counts.get(v, 0))} {v}" for v in stats.VERDICTS]
+    return (f"{len(ledger)} claim(s) of the paper tested by this run: " + ", ".join(parts) + ". "
+            "Effect: the metric's mean in the variant minus the baseline, with its 95 % bootstrap "
+            "interval (paired over trials on the same victims where the design allows). "
+            f"'{stats.UNDECIDABLE}' (the note says which): fewer than {MIN_TRIALS} trials a side; or, "
+            f"for a 'worse' or 'same' claim, a baseline reconstructed (LPIPS < {stats.LPIPS_RECONSTRUCTED}) "
+            "in at most half of its trials or no LPIPS to tell, so a loss of quality cannot show; or a "
+            "'same' claim's interval wider than its equivalence margin "
+            f"({', '.join(f'{k} {v:g}' for k, v in stats.MARGINS.items())}).\n")

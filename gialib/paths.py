@@ -43,6 +43,11 @@ FIGURE = ROOT + "/figures/{target}.png"
 GRID = ROOT + "/figures/{target}_grid.png"
 # What this run shows (reStructuredText, included in the report's captions).
 FINDING = ROOT + "/tables/{target}_finding.rst"
+# The paper's claims a target tests: effect, 95 % interval and verdict each (gialib.ledger).
+CLAIMS = ROOT + "/tables/{target}_claims.csv"
+# Every target's claims in one table: the report opens with it.
+LEDGER = ROOT + "/ledger/claims.md"
+LEDGER_TABLE = ROOT + "/ledger/claims.csv"
 
 # The validated config and the software versions of a run (report's "Provenance").
 RUN_CONFIG = ROOT + "/provenance/config.yaml"

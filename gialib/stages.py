@@ -213,7 +213,7 @@ def aggregate(output: str, provenance_out: str, target: str, config: dict[str, A
 
 
 def figure(table: str, summary_out: str, figure_out: str, grid_out: str, finding_out: str,
-           target: str, config: dict[str, Any]) -> None:
+           claims_out: str, target: str, config: dict[str, Any]) -> None:
     import pandas as pd
 
     from gialib.experiments import get_experiment
@@ -226,6 +226,21 @@ def figure(table: str, summary_out: str, figure_out: str, grid_out: str, finding
     exp.grid(grid_out)
     with open(finding_out, "w") as fh:
         fh.write(exp.finding(df))
+    exp.ledger(df).to_csv(claims_out, index=False)
+
+
+def ledger(claims: list[str], markdown_out: str, table_out: str, config: dict[str, Any]) -> None:
+    """Every target's claims in one table (CSV) and as the report's opening Markdown page."""
+    import pandas as pd
+
+    from gialib.ledger import ledger_markdown, summary_counts
+
+    frames = [pd.read_csv(path) for path in claims]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table.to_csv(table_out, index=False)
+    with open(markdown_out, "w") as fh:
+        fh.write("# Claims ledger\n\n" + summary_counts(table) + "\n" + ledger_markdown(table))
+    log.info("ledger: %d claim(s) of %d target(s) -> %s", len(table), len(claims), markdown_out)
 
 
 def provenance(config_out: str, versions_out: str, config: dict[str, Any]) -> None:

@@ -5,13 +5,17 @@ connection, a defence) with a *baseline*. The effect is the mean of the metric i
 the variant minus its mean in the baseline, with a percentile bootstrap interval:
 paired (resampling trials, each trial's difference kept whole) when trial ``t``
 attacks the same victims in both, unpaired (each side resampled on its own)
-otherwise. The verdict reads the interval against the direction the paper reports:
+otherwise. The verdict reads the interval against what the paper reports, the
+variant making the attack ``worse``, ``better``, or leaving it the ``same``:
 
-- "as the paper": the interval excludes 0 on the paper's side;
-- "opposite": the interval excludes 0 on the other side;
+- "as the paper": the interval excludes 0 on the paper's side (for ``same``: the
+  interval lies inside the metric's equivalence margin, ``MARGINS``);
+- "opposite": the interval excludes 0 on the other side (``same``: it lies wholly
+  outside the margin);
 - "no significant effect": the interval contains 0;
 - "not decidable at this scale": the baseline is not reconstructed in most
-  trials, so a further loss of quality cannot show (failure compared with failure).
+  trials, so a further loss of quality cannot show (failure compared with
+  failure), or a ``same`` claim whose interval is too wide to tell.
 
 Every resample draws from a ``numpy`` generator seeded by the caller, so the same
 config gives the same interval.
@@ -32,6 +36,11 @@ VERDICTS = (AS_PAPER, NO_EFFECT, OPPOSITE, UNDECIDABLE)
 
 # Which way a metric moves when the attack does better.
 HIGHER_IS_BETTER = {"lpips": False, "psnr": True, "ssim": True, "mse": False, "label_accuracy": True}
+# What the paper says a variant does to the attack.
+EXPECTED = ("worse", "better", "same")
+# Equivalence margins for "same" claims: a difference the paper itself reads as "nearly as
+# well" (Table III: LPIPS 0.061 against 0.062-0.071), about 1 dB of PSNR.
+MARGINS = {"lpips": 0.05, "psnr": 1.0, "ssim": 0.05, "mse": 0.005, "label_accuracy": 0.1}
 # The paper's reading of LPIPS (Sec. 3): below 0.1 reconstructed, above 0.3 failed.
 LPIPS_RECONSTRUCTED = 0.1
 LPIPS_FAILED = 0.3
@@ -113,17 +122,27 @@ def reconstructed_share(values: Sequence[float], metric: str) -> float:
     return float((a < LPIPS_RECONSTRUCTED).mean())
 
 
-def verdict(effect: Effect, metric: str, paper_says_worse: bool, *, baseline_broken: bool = True) -> str:
+def verdict(effect: Effect, metric: str, expected: str, *, baseline_broken: bool = True) -> str:
     """The verdict of ``effect`` (variant minus baseline of ``metric``) against the paper.
 
-    ``paper_says_worse``: the paper reports the variant makes the attack worse (True)
-    or better (False). ``baseline_broken``: the attack reconstructs the baseline in
-    most trials; without that a "worse" claim cannot be tested.
+    ``expected``: the paper reports the variant makes the attack ``worse``, ``better`` or
+    leaves it the ``same``. ``baseline_broken``: the attack reconstructs the baseline in
+    most trials; without it a "worse" or "same" claim cannot be tested (failure against
+    failure), while an improvement still shows.
     """
-    if paper_says_worse and not baseline_broken:
+    if expected not in EXPECTED:
+        raise ValueError(f"expected must be one of {EXPECTED}, got {expected!r}")
+    if expected != "better" and not baseline_broken:
+        return UNDECIDABLE
+    if expected == "same":
+        margin = MARGINS[metric]
+        if -margin < effect.low and effect.high < margin:
+            return AS_PAPER
+        if effect.low > margin or effect.high < -margin:
+            return OPPOSITE
         return UNDECIDABLE
     if not effect.excludes_zero:
         return NO_EFFECT
-    expected = worse_sign(metric) * (1 if paper_says_worse else -1)
+    paper = worse_sign(metric) * (1 if expected == "worse" else -1)
     observed = 1 if effect.low > 0 else -1
-    return AS_PAPER if observed == expected else OPPOSITE
+    return AS_PAPER if observed == paper else OPPOSITE

@@ -34,6 +34,7 @@ onstart:
 localrules:
     aggregate,
     figure,
+    ledger,
     provenance,
 
 
@@ -44,8 +45,8 @@ TARGETS = list(config["experiments"])
 
 
 def target_outputs(target):
-    """A target's table, figure and grid, plus the run's provenance files (for the report)."""
-    outputs = (paths.SUMMARY, paths.FIGURE, paths.GRID)
+    """A target's table, figure, grid and claims, plus the run's provenance files (for the report)."""
+    outputs = (paths.SUMMARY, paths.FIGURE, paths.GRID, paths.CLAIMS)
     return [p.format(target=target) for p in outputs] + [paths.RUN_CONFIG, paths.RUN_VERSIONS]
 
 

@@ -22,6 +22,7 @@ rule figure:
             labels={"target": "{target}", "kind": "reconstructions"},
         ),
         finding=paths.FINDING,
+        claims=paths.CLAIMS,
     log:
         paths.log_of("figure", paths.FIGURE),
     benchmark:

@@ -80,5 +80,5 @@ def mini_gial_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mini_models_run(tmp_path_factory):
-    """The model targets' miniature (fig10, tab3, tab4), run once per session."""
-    return _run(tmp_path_factory, "mini_models", "fig10", "tab3", "tab4")
+    """The model targets' miniature (fig10, tab3, tab4) and its claims ledger, run once per session."""
+    return _run(tmp_path_factory, "mini_models", "fig10", "tab3", "tab4", "ledger")

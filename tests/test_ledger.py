@@ -15,7 +15,7 @@ def _table(lpips_by_u):
 
 
 CLAIM = ledger.Claim("tab1.U", "LPIPS rises with U", "local_updates", "first", "last",
-                     paper_says_worse=True, where={"attack": "G+TV"})
+                     "worse", where={"attack": "G+TV"})
 
 
 def test_a_clear_rise_is_as_the_paper():
@@ -43,6 +43,23 @@ def test_same_seed_same_ledger():
 
 def test_a_claim_on_missing_rows_is_an_error():
     df = _table({1: [0.05], 8: [0.1]})
-    bad = ledger.Claim("x", "x", "local_updates", 1, 8, True, where={"attack": "G+BN"})
+    bad = ledger.Claim("x", "x", "local_updates", 1, 8, "worse", where={"attack": "G+BN"})
     with pytest.raises(ValueError, match="claim x: no row"):
         ledger.evaluate(df, [bad], target="tab1", metric="lpips", seed=0)
+
+
+def test_too_few_trials_decide_nothing():
+    df = _table({1: [0.01, 0.02], 8: [0.5, 0.6]})
+    row = ledger.evaluate(df, [CLAIM], target="tab1", metric="lpips", seed=0).iloc[0]
+    assert row["verdict"] == stats.UNDECIDABLE and "2 trial(s) a side" in row["note"]
+
+
+def test_without_lpips_a_worse_claim_is_not_decidable_but_a_better_one_is():
+    df = _table({1: [30.0, 31.0, 29.0], 8: [10.0, 11.0, 12.0]}).rename(columns={"lpips": "psnr"})
+    worse = ledger.evaluate(df, [CLAIM], target="tab1", metric="psnr", seed=0).iloc[0]
+    assert worse["verdict"] == stats.UNDECIDABLE and "no LPIPS" in worse["note"]
+    better = ledger.Claim("b", "b", "local_updates", "last", "first", "better", where={"attack": "G+TV"})
+    row = ledger.evaluate(df, [better], target="tab1", metric="psnr", seed=0).iloc[0]
+    assert row["verdict"] == stats.AS_PAPER and row["note"] == ""
+    assert "Why:" not in ledger.finding_lines(ledger.evaluate(df, [better], target="t", metric="psnr",
+                                                               seed=0))[0]

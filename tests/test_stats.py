@@ -38,19 +38,19 @@ def test_same_seed_same_interval_other_seed_other_interval():
 def test_verdicts_follow_the_metric_direction():
     worse_lpips = stats.Effect(0.1, 0.05, 0.15, 4, 4, True)
     # LPIPS up = attack worse: the paper says worse -> as the paper
-    assert stats.verdict(worse_lpips, "lpips", paper_says_worse=True) == stats.AS_PAPER
-    assert stats.verdict(worse_lpips, "lpips", paper_says_worse=False) == stats.OPPOSITE
+    assert stats.verdict(worse_lpips, "lpips", "worse") == stats.AS_PAPER
+    assert stats.verdict(worse_lpips, "lpips", "better") == stats.OPPOSITE
     # PSNR up = attack better
-    assert stats.verdict(worse_lpips, "psnr", paper_says_worse=True) == stats.OPPOSITE
+    assert stats.verdict(worse_lpips, "psnr", "worse") == stats.OPPOSITE
     flat = stats.Effect(0.01, -0.02, 0.04, 4, 4, True)
-    assert stats.verdict(flat, "lpips", paper_says_worse=True) == stats.NO_EFFECT
+    assert stats.verdict(flat, "lpips", "worse") == stats.NO_EFFECT
 
 
 def test_a_failed_baseline_cannot_get_worse():
     e = stats.Effect(0.1, 0.05, 0.15, 4, 4, True)
-    assert stats.verdict(e, "lpips", paper_says_worse=True, baseline_broken=False) == stats.UNDECIDABLE
+    assert stats.verdict(e, "lpips", "worse", baseline_broken=False) == stats.UNDECIDABLE
     # an improvement over a failed baseline still shows
-    assert stats.verdict(e, "psnr", paper_says_worse=False, baseline_broken=False) == stats.AS_PAPER
+    assert stats.verdict(e, "psnr", "better", baseline_broken=False) == stats.AS_PAPER
 
 
 def test_reconstructed_share_uses_the_papers_lpips_threshold():
@@ -68,3 +68,16 @@ def test_bad_input_is_named(bad):
 def test_paired_needs_equal_counts():
     with pytest.raises(ValueError, match="equal trial counts"):
         stats.bootstrap_difference([0.1, 0.2], [0.1], paired=True, seed=0)
+
+
+def test_same_claims_need_the_interval_inside_the_margin():
+    inside = stats.Effect(0.01, -0.02, 0.03, 4, 4, True)
+    assert stats.verdict(inside, "lpips", "same") == stats.AS_PAPER
+    outside = stats.Effect(0.2, 0.1, 0.3, 4, 4, True)
+    assert stats.verdict(outside, "lpips", "same") == stats.OPPOSITE
+    wide = stats.Effect(0.0, -0.2, 0.2, 4, 4, True)
+    assert stats.verdict(wide, "lpips", "same") == stats.UNDECIDABLE
+    # equal failures say nothing about equal leakage
+    assert stats.verdict(inside, "lpips", "same", baseline_broken=False) == stats.UNDECIDABLE
+    with pytest.raises(ValueError, match="expected"):
+        stats.verdict(inside, "lpips", "equal")

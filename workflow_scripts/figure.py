@@ -4,5 +4,6 @@ from gialib import runtime, stages
 out = snakemake.output
 with runtime.logging_to(snakemake.log[0]):
     stages.figure(table=snakemake.input.table, summary_out=out.summary, figure_out=out.figure,
-                  grid_out=out.grid, finding_out=out.finding, target=snakemake.wildcards.target,
+                  grid_out=out.grid, finding_out=out.finding,
+                  claims_out=out.claims, target=snakemake.wildcards.target,
                   config=snakemake.params.config)

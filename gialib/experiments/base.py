@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import torch
 
+    from gialib.ledger import Claim
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -69,6 +71,11 @@ class Experiment:
     claim: ClassVar[str] = ""
     # Config keys of this target that are settings, not swept cell fields (e.g. fig10's window).
     options: ClassVar[tuple[str, ...]] = ()
+    # The claim the ledger tests along ``x`` (its first value is the baseline, its last the
+    # variant), per group: what the paper says the variant does to the attack ("worse",
+    # "better", "same"; None: no quantitative claim), in a few words.
+    expected: ClassVar[str | None] = None
+    claim_text: ClassVar[str] = ""
 
     def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         self.cfg = cfg
@@ -164,11 +171,26 @@ class Experiment:
         metric_figure(df, x=self.x, hue=self.hue, style=groups[0] if groups else None,
                       x_label=self.x_label or self.x, title=self.title, path=path)
 
-    def finding(self, df: pd.DataFrame) -> str:
-        """What this run shows, in one paragraph of reStructuredText (for report captions)."""
-        from gialib.plots.tables import trend_finding
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """The paper's claims this target tests on ``df`` (default: ``expected`` along ``x``)."""
+        return sweep_claims(df, target=self.name, x=self.x, groups=[self.hue, *self.groups(df)],
+                            expected=self.expected, text=self.claim_text)
 
-        return trend_finding(df, x=self.x, groups=[self.hue, *self.groups(df)])
+    def ledger(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Each claim's effect, 95 % interval and verdict (seeded by the config's seed)."""
+        from gialib.ledger import evaluate
+        from gialib.plots.tables import primary_metric
+
+        return evaluate(df, self.claims(df), target=self.name, metric=primary_metric(df),
+                        seed=int(self.config.get("seed", 0)))
+
+    def finding(self, df: pd.DataFrame) -> str:
+        """What this run shows, in reStructuredText (for report captions): the means per
+        point, then each claim's effect, interval and verdict."""
+        from gialib.plots.tables import means_finding
+
+        return means_finding(df, x=self.x, groups=[self.hue, *self.groups(df)]) + claims_finding(
+            self.ledger(df))
 
     def grid(self, path: str) -> None:
         from gialib.plots.grids import reconstruction_grid
@@ -210,6 +232,37 @@ def get_experiment(name: str, config: dict[str, Any]) -> Experiment:
     except KeyError:
         raise ValueError(f"config has no experiments.{name} entry") from None
     return cls(cfg, config)
+
+
+def sweep_claims(df: pd.DataFrame, *, target: str, x: str, groups: list[str], expected: str | None,
+                 text: str) -> list[Claim]:
+    """Per group of ``df``: the claim that going from the first to the last value of ``x`` makes
+    the attack ``expected`` (no claim when ``expected`` is None or a group has one value)."""
+    from gialib.ledger import Claim
+
+    if expected is None:
+        return []
+    out = []
+    for key, part in df.groupby(groups):
+        values = sorted(part[x].unique())
+        if len(values) < 2:
+            continue
+        where = dict(zip(groups, key, strict=True))
+        label = ", ".join(f"{g}={v}" for g, v in where.items())
+        out.append(Claim(id=f"{target}: {x} {values[0]}->{values[-1]}, {label}", text=f"{text} ({label})",
+                         field=x, baseline=values[0], variant=values[-1], expected=expected,
+                         where=where))
+    return out
+
+
+def claims_finding(ledger: pd.DataFrame) -> str:
+    """The ledger's lines for a finding, or why there are none."""
+    from gialib.ledger import finding_lines
+
+    if ledger.empty:
+        return "\nThis target tests no quantitative claim of the paper (see its caption).\n"
+    return "\nClaims of the paper tested here (variant minus baseline):\n\n" + "\n".join(
+        finding_lines(ledger)) + "\n"
 
 
 def group_fields(frame: pd.DataFrame, x: str, hue: str) -> list[str]:

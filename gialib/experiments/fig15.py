@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gialib import io, paths
 from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, collect_scores
@@ -23,6 +23,8 @@ from gialib.spec import parse_spec
 
 if TYPE_CHECKING:  # pandas is imported on use: the DAG build (which imports this) needs none
     import pandas as pd
+
+    from gialib.ledger import Claim
 
 # The keys a training run is identified by in ``paths.CHECKPOINT`` (besides the round).
 _TRAINING_KEYS = ("dataset", "resolution", "model", "defense")
@@ -232,13 +234,38 @@ class Fig15(Experiment):
                                  title=self.title, thresholds=self.thresholds(),
                                  drop=self.accuracy_drop(), defenses=self.defenses())
 
+    # What the paper says each defence family does to the attack: clipping "has almost no
+    # effect on GIAs"; the others defend.
+    EXPECTED: ClassVar[dict[str, str]] = {"clip": "same"}
+
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """Per attack and defence setting: the attack on the defended update against the
+        undefended one (paired: trial t attacks the same victims)."""
+        from gialib.ledger import Claim
+
+        out = []
+        for attack in sorted(df[self.hue].unique()):
+            for defense in self.defenses():
+                if defense == UNDEFENDED:
+                    continue
+                expected = self.EXPECTED.get(family(defense), "worse")
+                does = "leaves the attack as it is" if expected == "same" else "defends"
+                out.append(Claim(id=f"{self.name}: {defense}, {attack}",
+                                 text=f"{defense} {does} ({attack})", field="defense", baseline=UNDEFENDED,
+                                 variant=defense, expected=expected, where={self.hue: attack}))
+        return out
+
     def finding(self, df: pd.DataFrame) -> str:
-        """Per attack and defence: whether it breaks the attack and at what accuracy cost (RST)."""
+        """Per attack and defence: whether it breaks the attack and at what accuracy cost (RST),
+        then the claims' verdicts."""
+        from gialib.experiments.base import claims_finding
+
         pts = self._points(df)
         metric = pts["quality"].iloc[0]
         head = (f"Attack quality: {metric.upper()}, mean over {df['trial'].nunique()} trial(s); "
                 f"utility: final test accuracy after {int(df['final_round'].iloc[0])} rounds.")
-        return "\n".join([head, ""] + reading(pts, self.thresholds(), self.accuracy_drop())) + "\n"
+        return ("\n".join([head, ""] + reading(pts, self.thresholds(), self.accuracy_drop())) + "\n"
+                + claims_finding(self.ledger(df)))
 
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.tradeoff import tradeoff_figure

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, group_fields
+from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, claims_finding, group_fields, sweep_claims
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from gialib.ledger import Claim
 
 # Fig. 4's two panels: the swept field, its label, and the field held at ``at``.
 FIG4_PANELS = (("resolution", "resolution (px)", "num_examples"),
@@ -75,17 +78,28 @@ class Fig4(Experiment):
         panel_figure([(self._panel_rows(df, held), x, f"{label} at {held} = {self.at[held]}")
                       for x, label, held in FIG4_PANELS], self.hue, self.title, path)
 
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """Per panel and attack: the attack degrades from the smallest to the largest value (the
+        held field fixed, so panel (b)'s batch sizes are not read as a resolution sweep)."""
+        out = []
+        for x, _, held in FIG4_PANELS:
+            rows = self._panel_rows(df, held)
+            for claim in sweep_claims(rows, target=self.name, x=x, expected="worse",
+                                      groups=[self.hue, *group_fields(rows, x, self.hue)],
+                                      text=f"reconstruction degrades as {x} grows"):
+                out.append(replace(claim, where={**claim.where, held: self.at[held]}))
+        return out
+
     def finding(self, df: pd.DataFrame) -> str:
-        """The trend per attack in each panel (the generic finding would group panel (b)'s
-        batch sizes as if each were its own resolution sweep)."""
-        from gialib.plots.tables import trend_finding
+        """The means per attack in each panel, then the claims' verdicts."""
+        from gialib.plots.tables import means_finding
 
         parts = []
         for x, _, held in FIG4_PANELS:
             rows = self._panel_rows(df, held)
-            parts.append(f"Panel {x} ({held} = {self.at[held]}):\n\n" + trend_finding(
+            parts.append(f"Panel {x} ({held} = {self.at[held]}):\n\n" + means_finding(
                 rows, x=x, groups=[self.hue, *group_fields(rows, x, self.hue)]))
-        return "\n".join(parts)
+        return "\n".join(parts) + claims_finding(self.ledger(df))
 
     def grid(self, path: str) -> None:
         from gialib.plots.panels import stacked_grids

@@ -11,6 +11,8 @@ from gialib.spec import parse_spec
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gialib.ledger import Claim
+
 
 @EXPERIMENTS.register("fig8")
 class Fig8(ContentExperiment):
@@ -34,6 +36,30 @@ class Fig8(ContentExperiment):
         """``ID`` for the task's own data (or one class of it); ``OOD`` for an ood= or style= view."""
         kwargs = parse_spec(dataset).kwargs
         return "OOD" if ("ood" in kwargs or "style" in kwargs) else "ID"
+
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """Per attack: OOD victims are reconstructed worse than ID ones, all OOD sets pooled and,
+        where the ID victims come from one data set, each OOD set on its own. Unpaired: the
+        two sides are other images."""
+        from gialib.ledger import Claim
+
+        out = []
+        for attack, part in df.groupby(self.hue):
+            if set(part["distribution"]) != {"ID", "OOD"}:
+                continue
+            out.append(Claim(id=f"{self.name}: OOD (pooled) vs ID, {attack}",
+                             text=f"GIA-L reconstructs OOD victims worse than ID ones ({attack}, OOD sets "
+                                  "pooled)", field="distribution", baseline="ID", variant="OOD",
+                             expected="worse", where={self.hue: attack}, paired=False))
+            ids = sorted(part.loc[part["distribution"] == "ID", "dataset"].unique())
+            if len(ids) != 1:
+                continue
+            for ood in sorted(part.loc[part["distribution"] == "OOD", "dataset"].unique()):
+                out.append(Claim(id=f"{self.name}: {ood} vs {ids[0]}, {attack}",
+                                 text=f"GIA-L reconstructs {ood} worse than {ids[0]} ({attack})",
+                                 field="dataset", baseline=ids[0], variant=ood, expected="worse",
+                                 where={self.hue: attack}, paired=False))
+        return out
 
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.tables import fmt, metrics_present

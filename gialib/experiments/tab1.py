@@ -17,6 +17,8 @@ class Tab1(Experiment):
     title = "Table I: attack quality vs. number of local updates U"
     x = "local_updates"
     x_label = "local updates U"
+    expected = "worse"
+    claim_text = "reconstruction degrades as U grows"
     claim = ("with U = 1 or 2 the adversary still reconstructs the data; as U grows the "
              "reconstruction degrades steadily (LPIPS from 0.04 at U = 1 to 0.21 at U = 8 on "
              "CIFAR-10 for GIA-O), because one step cannot stand in for U accumulated steps.")

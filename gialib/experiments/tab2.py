@@ -10,6 +10,11 @@ from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, as_list
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gialib.ledger import Claim
+
+# The paper's attack families by the space an attack searches.
+FAMILIES = {"pixel": "GIA-O", "latent": "GIA-L"}
+
 
 def split_batches(num_examples: int, num_batches: int) -> int:
     """B such that N images make exactly ``num_batches`` mini-batches: B = ceil(N / k).
@@ -89,7 +94,7 @@ class Tab2(Experiment):
     def knowing_b_gap(df: pd.DataFrame, metric: str) -> pd.DataFrame | None:
         """Mean ``metric`` with B known minus B unknown: one row per attack family (GIA-O,
         GIA-L), one column per N/B; None without both kinds of attack."""
-        space = df["provenance.attack.space"].map({"pixel": "GIA-O", "latent": "GIA-L"})
+        space = df["provenance.attack.space"].map(FAMILIES)
         g = df.assign(family=space).groupby(["family", "num_batches", "knows_batch_size"])[metric]
         means = g.mean().unstack("knows_batch_size")
         if True not in means or False not in means:
@@ -111,22 +116,40 @@ class Tab2(Experiment):
             lines += [f"### {metric}", "", gap.round(4).reset_index().to_markdown(index=False), ""]
         return text + "\n" + "\n".join(lines)
 
-    def finding(self, df: pd.DataFrame) -> str:
-        """The trend per attack, then the paper's point: the gain from knowing B against N/B."""
-        import pandas as pd
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """Along N/B per attack: B unknown -> the attack degrades; B known -> it stays the same.
+        Then, per attack family at the largest N/B: knowing B makes the attack better."""
+        from gialib.experiments.base import sweep_claims
+        from gialib.ledger import Claim
 
-        from gialib.plots.tables import primary_metric
+        out = []
+        for knows, part in df.groupby("knows_batch_size"):
+            out += sweep_claims(part, target=self.name, x=self.x, groups=[self.hue, *self.groups(part)],
+                                expected="same" if knows else "worse",
+                                text="reconstruction " + ("holds as N/B grows when B is known" if knows
+                                                          else "degrades as N/B grows when B is unknown"))
+        last = df[df["num_batches"] == df["num_batches"].max()]
+        for family, part in last.groupby(last["provenance.attack.space"].map(FAMILIES)):
+            attacks = part.groupby("knows_batch_size")["attack"].unique()
+            if len(attacks) != 2 or len(attacks[False]) != 1 or len(attacks[True]) != 1:
+                continue  # no single pair of attacks that differ only in knowing B
+            k = int(part["num_batches"].iloc[0])
+            out.append(Claim(id=f"{self.name}: knowing B at N/B={k}, {family}",
+                             text=f"knowing B helps at N/B = {k} ({family})", field="attack",
+                             baseline=attacks[False][0], variant=attacks[True][0], expected="better",
+                             where={"num_batches": k}))
+        return out
+
+    def finding(self, df: pd.DataFrame) -> str:
+        """The means per attack, the gain from knowing B per N/B, then the claims' verdicts."""
+        from gialib.experiments.base import claims_finding
+        from gialib.plots.tables import means_finding, primary_metric
 
         metric = primary_metric(df)
-        lines = [super().finding(df), "What knowing B buys (known minus unknown, "
+        lines = [means_finding(df, x=self.x, groups=[self.hue, *self.groups(df)]),
+                 "What knowing B buys (mean known minus unknown, "
                  f"{metric.upper()}{'; negative helps' if metric == 'lpips' else ''}):", ""]
         gap = self.knowing_b_gap(df, metric)
         for family, row in ([] if gap is None else gap.iterrows()):
-            values = "; ".join(f"N/B={k}: {v:+.3g}" for k, v in row.items())
-            rho = pd.Series(row.index, dtype=float).corr(pd.Series(row.values), method="spearman")
-            gain = -rho if metric == "lpips" else rho
-            trend = ("no trend can be read off" if len(row) < 2 or math.isnan(rho) else
-                     f"the gain {'grows' if gain > 0 else 'shrinks'} as N/B grows "
-                     f"(Spearman rho = {rho:+.2f})")
-            lines.append(f"- **{family}**: {values}; {trend}.")
-        return "\n".join(lines) + "\n"
+            lines.append(f"- **{family}**: " + "; ".join(f"N/B={k}: {v:+.3g}" for k, v in row.items()) + ".")
+        return "\n".join(lines) + "\n" + claims_finding(self.ledger(df))

@@ -17,6 +17,7 @@ class Tab3(VariantStudy):
     name = "tab3"
     title = "Table III: GIA with the full gradient vs. one NIN block's gradient"
     variant_field = "attack"
+    unsigned = "same"
     claim = ("the gradient of one NIN block (1-12 % of the parameters) reconstructs nearly as well "
              "as the full gradient (GoogLeNet LPIPS 0.062-0.071 vs 0.061; Inception-v3 "
              "0.036-0.047 vs 0.033).")

@@ -21,6 +21,8 @@ from gialib.spec import parse_spec
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gialib.ledger import Claim
+
 # The paper's sign convention: "+" the change helps the attacker, "-" it hurts.
 Effect = tuple[str, str]
 
@@ -40,6 +42,10 @@ class VariantStudy(Experiment):
     effects: ClassVar[dict[tuple[str, Any], Effect]] = {}
     # Expected effect of any change not listed in ``effects``.
     default_effect: ClassVar[str] = ""
+    # The ledger's claim per sign: "+" helps the attacker, "-" hurts it; a variant without a
+    # sign ("") is claimed ``unsigned`` (Table III: "nearly as well", i.e. the same) or not at all.
+    SIGNS: ClassVar[dict[str, str]] = {"+": "better", "-": "worse"}
+    unsigned: ClassVar[str | None] = None
 
     # -- what a variant is --
 
@@ -103,6 +109,40 @@ class VariantStudy(Experiment):
         df["parameter_share"] = [counts[k][1] for k in keys]
         df["model_parameters"] = [counts[k][2] for k in keys]
         return df
+
+    def claims(self, df: pd.DataFrame) -> list[Claim]:
+        """Per family (and attack, or model for Table III): each variant against the family's
+        baseline, as the paper signs it; paired (trial t attacks the same victims in each)."""
+        import pandas as pd
+
+        from gialib.ledger import Claim
+
+        other = "attack" if self.variant_field == "model" else "model"
+        out = []
+        for (family, held), part in df.groupby(["family", other]):
+            base = part.loc[part["baseline"].astype(bool), "variant"].unique()
+            if len(base) != 1:
+                continue
+            variants = part.loc[~part["baseline"].astype(bool), ["variant", "expected"]].drop_duplicates()
+            for variant, sign in variants.itertuples(index=False):
+                sign = "" if pd.isna(sign) else str(sign)
+                expected = self.SIGNS.get(sign) if sign else self.unsigned
+                if expected is None:
+                    continue  # a mixed ("?") change: the paper states no direction for it
+                out.append(Claim(id=f"{self.name}: {variant} vs {base[0]}, {family}, {held}",
+                                 text=f"{variant} against {base[0]} ({family}, {other}={held})",
+                                 field="variant", baseline=base[0], variant=variant, expected=expected,
+                                 where={"family": family, other: held}))
+        return out
+
+    def finding(self, df: pd.DataFrame) -> str:
+        """Each variant's mean per family, then the claims' verdicts (no variant is named best or
+        worst from means alone)."""
+        from gialib.experiments.base import claims_finding
+        from gialib.plots.tables import means_finding
+
+        other = "attack" if self.variant_field == "model" else "model"
+        return means_finding(df, x="variant", groups=["family", other]) + claims_finding(self.ledger(df))
 
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.variants import variants_markdown

@@ -49,17 +49,10 @@ def summary_markdown(df: pd.DataFrame, *, title: str, x: str, x_label: str, rows
     return "\n".join(lines)
 
 
-
-
-def trend_finding(df: pd.DataFrame, *, x: str, groups: list[str]) -> str:
-    """Per group (the attack, and other fields the experiment groups by): the metric at each
-    value of ``x`` and its trend.
-
-    The trend is Spearman's rank correlation between the swept value and the
-    per-trial metric (pandas), so "falls" / "rises" is read off the data, not assumed.
-    A categorical swept field (a dataset view, a model variant) has no order: the
-    finding names its best and worst value instead.
-    """
+def means_finding(df: pd.DataFrame, *, x: str, groups: list[str]) -> str:
+    """Per group (the attack, and other fields the experiment groups by): the primary metric's
+    mean at each value of ``x``. No direction is read off here: the verdicts, with their
+    intervals, come from the target's claims (``gialib.ledger``)."""
     metric = primary_metric(df)
     better = "lower" if metric == "lpips" else "higher"
     lines = [f"Metric: {metric.upper()} ({better} is better), mean over "
@@ -67,17 +60,5 @@ def trend_finding(df: pd.DataFrame, *, x: str, groups: list[str]) -> str:
     for key, part in df.groupby(groups):
         label = ", ".join(f"{g}={v}" for g, v in zip(groups, key, strict=True))
         means = part.groupby(x)[metric].mean()
-        values = "; ".join(f"{x}={v}: {m:.3g}" for v, m in means.items())
-        if len(means) >= 2 and not pd.api.types.is_numeric_dtype(part[x]):
-            best = means.idxmin() if metric == "lpips" else means.idxmax()
-            worst = means.idxmax() if metric == "lpips" else means.idxmin()
-            lines.append(f"- **{label}**: {values}. Best at {x}={best}, worst at {x}={worst}.")
-            continue
-        rho = part[[x, metric]].astype(float).corr(method="spearman").iloc[0, 1]
-        if len(means) < 2 or math.isnan(rho):
-            trend = "no trend can be read off"
-        else:
-            direction = "rises" if rho > 0 else "falls"
-            trend = f"{metric.upper()} {direction} with {x} (Spearman rho = {rho:+.2f})"
-        lines.append(f"- **{label}**: {values}. {trend}.")
+        lines.append(f"- **{label}**: " + "; ".join(f"{x}={v}: {m:.3g}" for v, m in means.items()) + ".")
     return "\n".join(lines) + "\n"
