@@ -33,10 +33,12 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/snakemake --lint
 
-# Snakemake reports a DAG whose reported files all exist: name the targets built so far.
+# Snakemake reports a DAG whose reported files all exist: name the targets built so far (and the
+# claims ledger once `make run` has built every target).
 report: $(VENV)/.installed  ## self-contained HTML report of the targets built so far
 	@targets=$$(ls results/tables/*_finding.rst 2>/dev/null | sed 's|.*/||; s|_finding.rst$$||'); \
 	if [ -z "$$targets" ]; then echo "no target built yet: make run (TARGET=fig15 for one) first"; exit 1; fi; \
+	if [ -f results/ledger/claims.md ]; then targets="ledger $$targets"; fi; \
 	echo "report of: $$targets"; \
 	$(BIN)/snakemake $$targets --report report.html
 
