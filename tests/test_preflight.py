@@ -157,9 +157,19 @@ def _provenance(tmp_path, *args):
 
 
 def test_config_overlays_the_embedded_default(tmp_path):
-    cfg = _provenance(tmp_path, "--config", "seed=7")
+    # This directory has no `make setup` data: put the idx file names where the presence check
+    # looks (no job reads them here), and turn LPIPS off by a nested key, which also shows that
+    # nested keys merge into the default. (Snakemake parses nested --config values as strings.)
+    from gialib.data.fashion_mnist import RAW_FILES, raw_dir
+
+    raw = raw_dir(tmp_path / "data")
+    raw.mkdir(parents=True)
+    for name in RAW_FILES:
+        (raw / name).touch()
+    cfg = _provenance(tmp_path, "--config", "seed=7", 'metrics={"lpips": "off"}')
     assert cfg["seed"] == 7
     assert "packaged" in cfg["datasets"] and "fig15" in cfg["experiments"]  # the default, kept
+    assert cfg["metrics"]["lpips"] == "off" and "lpips_weights" in cfg["metrics"]  # merged
 
 
 def test_config_overlays_a_configfile_that_replaces_the_default(tmp_path):
