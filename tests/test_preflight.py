@@ -41,7 +41,7 @@ def _fails(tmp_path, config, *args, match, also=()):
 
 def _rename_attack(name):
     def edit(cfg):
-        cfg["attacks"] = {name: cfg["attacks"]["G+TV"]}
+        cfg["attacks"] = {name: cfg["attacks"]["G_TV"]}
         cfg["experiments"]["tab1"]["attack"] = name
 
     return edit
