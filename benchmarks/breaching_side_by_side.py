@@ -3,7 +3,7 @@
 On breaching's own models (its ConvNet-BN of width 64 and its CIFAR ResNet-18, untrained,
 BatchNorm on running statistics), the same victim (scikit-image's astronaut at 32x32),
 label (given) and FedSGD gradient, per seed: breaching's stock ``invertinggradients``
-attack runs ``--iterations`` iterations; gialib's ``G+TV`` entry of config/config.yaml
+attack runs ``--iterations`` iterations; gialib's ``G_TV`` entry of config/config.yaml
 (through ``gialib.attacks.engine.invert``) then gets the time breaching took: its
 iteration count is that time over its own time per iteration, measured on a short
 calibration run just before. Time is the process's CPU time (one thread: the wall time of
@@ -189,7 +189,7 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     ap.add_argument("--iterations", type=int, default=None,
                     help="breaching's iterations (default: 500 ConvNet, 200 ResNet18)")
-    ap.add_argument("--attack", default="G+TV", help="gialib attack entry of --config")
+    ap.add_argument("--attack", default="G_TV", help="gialib attack entry of --config")
     ap.add_argument("--config", default=str(REPO / "config" / "config.yaml"))
     ap.add_argument("--variant", action="append", default=[], help="extra gialib settings, KEY=VALUE,...")
     ap.add_argument("--label", type=int, default=0)

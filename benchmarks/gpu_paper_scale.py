@@ -2,7 +2,7 @@
 
 Runs the pipeline's own stages (``gialib.stages``: initialize, train, capture, attack)
 with the settings of ``config/paper.yaml`` (ResNet-18 at 32 px, 100 clients of 500
-images, 10 per round, batch 32; the attack ``G+TV``: cosine matching, TV prior, Adam) on
+images, 10 per round, batch 32; the attack ``G_TV``: cosine matching, TV prior, Adam) on
 synthetic CIFAR-shaped data (real CIFAR need not be on the machine), and checks where the
 work ran: the model and every batch on the requested device, every saved tensor on the
 CPU. Prints seconds per training round, ms per attack iteration and peak memory.
@@ -104,7 +104,7 @@ class Peak:
 
 def main() -> int:
     paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
-    tr, attack = paper["training"], paper["attacks"]["G+TV"]
+    tr, attack = paper["training"], paper["attacks"]["G_TV"]
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--model", default="resnet18")
@@ -158,7 +158,7 @@ def main() -> int:
     print(f"training round ({args.model}, {args.clients_per_round} of {args.num_clients} clients x "
           f"{args.images_per_client} images, batch {args.batch_size}): {round_peak.seconds:.2f} s, "
           f"{round_peak.what} {round_peak.mib:.0f} MiB")
-    print(f"attack G+TV ({args.model}, 32 px, N=1, {args.iterations} iterations): "
+    print(f"attack G_TV ({args.model}, 32 px, N=1, {args.iterations} iterations): "
           f"{1000 * record['seconds'] / args.iterations:.2f} ms/iteration, "
           f"{attack_peak.what} {attack_peak.mib:.0f} MiB; 24,000 iterations would take "
           f"{24000 * record['seconds'] / args.iterations / 60:.1f} min")

@@ -12,7 +12,7 @@ upper bound of batching trials on the device.
 Without CUDA it stops with a message; ``--device cpu`` runs it on the CPU (e.g. at tiny
 scale, ``--trials 1 --iterations 5``, to check the script itself).
 
-    python benchmarks/gpu_trials_per_hour.py [--attack G+TV] [--model resnet18] [--trials 8] [--vmap 16]
+    python benchmarks/gpu_trials_per_hour.py [--attack G_TV] [--model resnet18] [--trials 8] [--vmap 16]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def one_trial(model, update, spec: AttackSpec, device: torch.device, seed: int) 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--attack", default="G+TV", help="attack entry of --config (pixel space)")
+    ap.add_argument("--attack", default="G_TV", help="attack entry of --config (pixel space)")
     ap.add_argument("--config", default=str(REPO / "config" / "config.yaml"))
     ap.add_argument("--model", default="resnet18", help="gialib model spec")
     ap.add_argument("--resolution", type=int, default=32)

@@ -133,11 +133,25 @@ def check_generators(config: dict[str, Any]) -> None:
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+=@-]*")
 # Dataset and generator keys are also the first part of view specs (name+key=value).
 SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_NAMED = {"attacks": SAFE_NAME, "experiments": SAFE_NAME, "datasets": SAFE_KEY, "generators": SAFE_KEY}
+# An attack's path segment sits beside spec strings (convnet+width=8, mini+ood=texture):
+# an attack name joins its parts with "_" (G_TV, GIA-O_knownB), never with the spec grammar's
+# "+" or "=", so that one segment reads one way.
+SPEC_SEPARATORS = ("+", "=")
+ATTACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_@-]*")
+_NAMED = {"attacks": ATTACK_NAME, "experiments": SAFE_NAME, "datasets": SAFE_KEY, "generators": SAFE_KEY}
 
 
 def check_names(config: dict[str, Any]) -> None:
-    """Every key of ``attacks``, ``experiments``, ``datasets`` and ``generators`` is a safe name."""
+    """Every key of ``attacks``, ``experiments``, ``datasets`` and ``generators`` is a safe
+    name; an attack name holds no spec separator."""
+    for name in config.get("attacks") or {}:
+        used = [c for c in SPEC_SEPARATORS if isinstance(name, str) and c in name]
+        if used:
+            suggestion = "".join("_" if c in SPEC_SEPARATORS else c for c in name)
+            which = " or ".join(map(repr, used))
+            raise ConfigError(f"attacks.{name}: an attack name may not contain {which}, "
+                              f"the separator of spec strings (convnet+width=8) that share its path; "
+                              f"join its parts with '_', e.g. {suggestion!r}")
     for table, pattern in _NAMED.items():
         for name in config.get(table) or {}:
             if not isinstance(name, str) or not pattern.fullmatch(name):

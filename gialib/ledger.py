@@ -35,7 +35,7 @@ class Claim:
     variant: Any
     # What the paper says the variant does to the attack: "worse", "better" or "same".
     expected: str
-    # Other columns fixed for both groups (e.g. {"attack": "G+TV"}).
+    # Other columns fixed for both groups (e.g. {"attack": "G_TV"}).
     where: dict[str, Any] = field(default_factory=dict)
     # Trial t attacks the same victims in baseline and variant (paired bootstrap).
     paired: bool = True

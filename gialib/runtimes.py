@@ -27,7 +27,7 @@ import torch
 
 from gialib.spec import parse_spec
 
-# Milliseconds per attack iteration at REFERENCE (G+TV, cosine matching, one 32 px image,
+# Milliseconds per attack iteration at REFERENCE (G_TV, cosine matching, one 32 px image,
 # full gradient), median of 3 runs of 5 iterations after a warm-up.
 # "cpu": 1 thread of this project's 2-core CI-class machine (no GPU), with other jobs
 # sharing its cores (so on the high side, and noisy: resnet34 measured 4.6 x resnet18),
@@ -79,7 +79,7 @@ def attack_minutes(spec: dict[str, Any], model: str, device: str, resolution: in
 
 
 def measure(model: str, device: str = "cpu", iterations: int = 30, repeats: int = 3) -> float:
-    """Median ms per iteration of a G+TV attack on ``model`` at ``REFERENCE`` on ``device``."""
+    """Median ms per iteration of a G_TV attack on ``model`` at ``REFERENCE`` on ``device``."""
     from gialib.attacks.engine import invert
     from gialib.attacks.params import PixelParam
     from gialib.attacks.problem import InversionProblem

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,10 @@ def _sha(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
 
-def column_digests(csv: Path) -> dict[str, str]:
-    """sha256 per column of a CSV (values as pandas writes them back), volatile columns left out."""
-    df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+def column_digests(csv: Path, translate: Callable[[str], str] = str) -> dict[str, str]:
+    """sha256 per column of a CSV (values as pandas writes them back, each passed through
+    ``translate``), volatile columns left out."""
+    df = pd.read_csv(csv, dtype=str, keep_default_na=False).map(translate)
     out = {}
     for col in df.columns:
         if _volatile(col):
@@ -68,16 +70,20 @@ def column_digests(csv: Path) -> dict[str, str]:
     return out
 
 
-def digests(results: Path) -> dict[str, Any]:
-    """{"tables": {relpath: {column: sha}}, "files": {relpath: sha}} of one run's ``results/``."""
+def digests(results: Path, translate: Callable[[str], str] = str) -> dict[str, Any]:
+    """{"tables": {relpath: {column: sha}}, "files": {relpath: sha}} of one run's ``results/``.
+
+    ``translate`` maps each path and CSV value before it is digested (a comparison with a
+    recording made before a rename maps the new names back to the old ones).
+    """
     # A target's provenance file (wall-clock times, machine paths; issue 16) holds no result.
-    tables = {str(p.relative_to(results)): column_digests(p)
+    tables = {translate(str(p.relative_to(results))): column_digests(p, translate)
               for p in sorted((results / "tables").glob("*.csv")) if not p.name.endswith(".provenance.csv")}
     files: dict[str, str] = {}
     for p in sorted((results / "score").rglob("*.json")):
-        files[str(p.relative_to(results))] = _sha(_canonical(json.loads(p.read_text())))
+        files[translate(str(p.relative_to(results)))] = _sha(_canonical(json.loads(p.read_text())))
     for p in sorted((results / "attack").rglob("*.pt")):
-        files[str(p.relative_to(results))] = _sha(_canonical(torch.load(p, weights_only=True)))
+        files[translate(str(p.relative_to(results)))] = _sha(_canonical(torch.load(p, weights_only=True)))
     return {"tables": tables, "files": files}
 
 

@@ -50,7 +50,7 @@ def test_unknown_top_level_key_is_named():
 
 def test_bad_enum_value():
     cfg = load()
-    cfg["attacks"]["G+TV"]["objective"] = "cosin"
+    cfg["attacks"]["G_TV"]["objective"] = "cosin"
     _invalid(cfg, "cosin")
 
 
@@ -67,7 +67,7 @@ def test_unknown_target_is_rejected():
 
 
 @pytest.mark.parametrize("edit,match", [
-    (lambda c: c["experiments"]["tab1"].update(attack=["G+TVV"]), r"experiments.tab1.attack: 'G\+TVV'"),
+    (lambda c: c["experiments"]["tab1"].update(attack=["G_TVV"]), r"experiments.tab1.attack: 'G_TVV'"),
     (lambda c: c["experiments"]["tab1"].update(dataset="cifar"), "experiments.tab1.dataset: 'cifar'"),
     (lambda c: c["experiments"]["tab1"].update(model="convnet+widht=3"), "has no argument 'widht'"),
     (lambda c: c["experiments"]["tab1"].update(model="vgg99"), "unknown model 'vgg99'"),
@@ -76,7 +76,7 @@ def test_unknown_target_is_rejected():
     (lambda c: c["experiments"]["tab1"].update(defense="topk+ratio=0.1+memory=true", round=[0, 2]),
      r"keeps client memory; attacking it at round\(s\) \[2\]"),
     (lambda c: c["experiments"]["tab1"].update(batch_size=5), "batch_size 5 not in 1..num_examples=1"),
-    (lambda c: c["attacks"]["G+TV"].update(priors={"bn": 1.0}), "attacks.G\\+TV: the bn prior needs"),
+    (lambda c: c["attacks"]["G_TV"].update(priors={"bn": 1.0}), "attacks.G_TV: the bn prior needs"),
     (lambda c: c["metrics"].update(lpips="required", lpips_weights="/nonexistent/alex.pth"),
      "metrics.lpips is 'required'"),
 ])
@@ -101,7 +101,7 @@ def test_schema_enums_match_registries():
 
 
 @pytest.mark.parametrize("edit,match", [
-    (lambda c: c["attacks"]["G+gen"]["options"].update(generator="gan"), "generator 'gan' is not a key"),
+    (lambda c: c["attacks"]["G_gen"]["options"].update(generator="gan"), "generator 'gan' is not a key"),
     (lambda c: c["generators"]["glo"].update(architecture="dcgan+widht=3"), "generators.glo"),
     (lambda c: c["experiments"]["tab2"].update(num_examples=8), "cannot be cut into 5 mini-batches"),
     (lambda c: c["experiments"]["fig8"].update(dataset="packaged+ood=nope"), "ood='nope'"),

@@ -38,7 +38,7 @@ def _lpips_rows(by_x, x="local_updates", **fixed):
 
 def test_tab1_finding_gives_a_verdict_with_an_interval():
     exp = get_experiment("tab1", _cfg())
-    df = pd.DataFrame(_lpips_rows({1: [0.02, 0.05, 0.04, 0.03], 8: [0.2, 0.3, 0.25, 0.22]}, attack="G+TV"))
+    df = pd.DataFrame(_lpips_rows({1: [0.02, 0.05, 0.04, 0.03], 8: [0.2, 0.3, 0.25, 0.22]}, attack="G_TV"))
     ledger = exp.ledger(df)
     assert list(ledger["verdict"]) == [stats.AS_PAPER]
     assert ledger["paired"].all() and ledger["low"].iloc[0] > 0
@@ -48,7 +48,7 @@ def test_tab1_finding_gives_a_verdict_with_an_interval():
 
 def test_failure_against_failure_is_not_decidable_in_the_finding():
     exp = get_experiment("tab1", _cfg())
-    df = pd.DataFrame(_lpips_rows({1: [0.5, 0.6, 0.55], 8: [0.6, 0.7, 0.65]}, attack="G+TV"))
+    df = pd.DataFrame(_lpips_rows({1: [0.5, 0.6, 0.55], 8: [0.6, 0.7, 0.65]}, attack="G_TV"))
     text = exp.finding(df)
     assert "**not decidable at this scale**" in text and "baseline reconstructed in 0% of trials" in text
 
@@ -62,7 +62,7 @@ def _tab2_frame(known_gain):
                 for t in range(4):
                     value = base - (known_gain if knows and k == 3 else 0.0) + 0.001 * t
                     rows.append({"local_updates": k, "num_batches": k, "batch_size": 10 // k,
-                                 "attack": f"{space}{'+knownB' if knows else ''}", "trial": t,
+                                 "attack": f"{space}{'_knownB' if knows else ''}", "trial": t,
                                  "lpips": max(value, 0.0), "psnr": 20.0, "knows_batch_size": knows,
                                  "provenance.attack.space": space})
     return pd.DataFrame(rows)
@@ -73,10 +73,10 @@ def test_tab2_claims_unknown_b_degrades_known_b_holds_and_knowing_b_helps():
     ledger = exp.ledger(_tab2_frame(known_gain=0.0)).set_index("claim")
     assert ledger.loc["tab2: local_updates 1->3, attack=pixel", "expected"] == "worse"
     assert ledger.loc["tab2: local_updates 1->3, attack=pixel", "verdict"] == stats.AS_PAPER
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel+knownB", "expected"] == "same"
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel+knownB", "verdict"] == stats.AS_PAPER
+    assert ledger.loc["tab2: local_updates 1->3, attack=pixel_knownB", "expected"] == "same"
+    assert ledger.loc["tab2: local_updates 1->3, attack=pixel_knownB", "verdict"] == stats.AS_PAPER
     gain = ledger.loc["tab2: knowing B at N/B=3, GIA-O"]
-    assert gain["baseline"] == "attack=pixel" and gain["variant"] == "attack=pixel+knownB"
+    assert gain["baseline"] == "attack=pixel" and gain["variant"] == "attack=pixel_knownB"
     assert gain["expected"] == "better" and gain["estimate"] == pytest.approx(-0.2)
     assert "**GIA-L**" in exp.finding(_tab2_frame(known_gain=0.0))
 
@@ -104,7 +104,7 @@ def test_variant_claims_follow_the_papers_signs():
                                         ("R bias", "-", False, [0.3, 0.35, 0.3]),
                                         ("mixed", "?", False, [0.1, 0.1, 0.1])):
         rows += [{"variant": variant, "expected": sign, "baseline": base, "family": "convnet",
-                  "attack": "G+TV", "trial": t, "lpips": v, "psnr": 20.0} for t, v in enumerate(values)]
+                  "attack": "G_TV", "trial": t, "lpips": v, "psnr": 20.0} for t, v in enumerate(values)]
     ledger = exp.ledger(pd.DataFrame(rows)).set_index("variant")
     assert set(ledger.index) == {"variant=R ReLU", "variant=R bias"}  # no claim for a mixed change
     assert ledger.loc["variant=R ReLU", "expected"] == "better"

@@ -10,12 +10,12 @@ def _table(lpips_by_u):
     rows = []
     for u, values in lpips_by_u.items():
         for t, v in enumerate(values):
-            rows.append({"local_updates": u, "attack": "G+TV", "trial": t, "lpips": v})
+            rows.append({"local_updates": u, "attack": "G_TV", "trial": t, "lpips": v})
     return pd.DataFrame(rows)
 
 
 CLAIM = ledger.Claim("tab1.U", "LPIPS rises with U", "local_updates", "first", "last",
-                     "worse", where={"attack": "G+TV"})
+                     "worse", where={"attack": "G_TV"})
 
 
 def test_a_clear_rise_is_as_the_paper():
@@ -43,7 +43,7 @@ def test_same_seed_same_ledger():
 
 def test_a_claim_on_missing_rows_is_an_error():
     df = _table({1: [0.05], 8: [0.1]})
-    bad = ledger.Claim("x", "x", "local_updates", 1, 8, "worse", where={"attack": "G+BN"})
+    bad = ledger.Claim("x", "x", "local_updates", 1, 8, "worse", where={"attack": "G_BN"})
     with pytest.raises(ValueError, match="claim x: no row"):
         ledger.evaluate(df, [bad], target="tab1", metric="lpips", seed=0)
 
@@ -58,7 +58,7 @@ def test_without_lpips_a_worse_claim_is_not_decidable_but_a_better_one_is():
     df = _table({1: [30.0, 31.0, 29.0], 8: [10.0, 11.0, 12.0]}).rename(columns={"lpips": "psnr"})
     worse = ledger.evaluate(df, [CLAIM], target="tab1", metric="psnr", seed=0).iloc[0]
     assert worse["verdict"] == stats.UNDECIDABLE and "no LPIPS" in worse["note"]
-    better = ledger.Claim("b", "b", "local_updates", "last", "first", "better", where={"attack": "G+TV"})
+    better = ledger.Claim("b", "b", "local_updates", "last", "first", "better", where={"attack": "G_TV"})
     row = ledger.evaluate(df, [better], target="tab1", metric="psnr", seed=0).iloc[0]
     assert row["verdict"] == stats.AS_PAPER and row["note"] == ""
     assert "Why:" not in ledger.finding_lines(ledger.evaluate(df, [better], target="t", metric="psnr",

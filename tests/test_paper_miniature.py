@@ -33,11 +33,11 @@ STAGE_RULES = {"prepare_data", "initialize", "train", "igsa", "capture", "defend
                "train_generator", "attack", "score", "aggregate", "figure", "provenance"}
 TARGET = "tab1"
 # One model per family: the paper target whose sweep holds it, and the attack run on it.
-FAMILIES = {"resnet18": ("ResNet", "tab1", "G+TV"), "vgg11": ("VGG", "fig10", "G+TV"),
-            "densenet43": ("DenseNet", "fig14", "G+TV"),
-            "googlenet+dropout=0.0": ("GoogLeNet", "tab3", "G+TV@nin1"),
-            "inception_v3+dropout=0.0": ("Inception-v3", "tab3", "G+TV@nin1"),
-            "convnet+dropout=0.25+width=64": ("ConvNet", "tab4", "G+TV")}
+FAMILIES = {"resnet18": ("ResNet", "tab1", "G_TV"), "vgg11": ("VGG", "fig10", "G_TV"),
+            "densenet43": ("DenseNet", "fig14", "G_TV"),
+            "googlenet+dropout=0.0": ("GoogLeNet", "tab3", "G_TV@nin1"),
+            "inception_v3+dropout=0.0": ("Inception-v3", "tab3", "G_TV@nin1"),
+            "convnet+dropout=0.25+width=64": ("ConvNet", "tab4", "G_TV")}
 IMAGENET_ONLY = ("fig4", "fig7", "fig8")
 
 # Test-only: the stand-in CIFAR files cannot have the real archives' MD5 sums, which
@@ -120,7 +120,7 @@ def miniature(paper: dict, data_root: Path, lpips_weights: Path) -> dict:
         del exps[target]
     for exp in exps.values():
         exp["trials"] = 1
-    exps["tab1"].update(dataset="cifar100", local_updates=[1])  # G+TV and G+gen (generator)
+    exps["tab1"].update(dataset="cifar100", local_updates=[1])  # G_TV and G_gen (generator)
     exps["tab2"].update(dataset="cifar10", num_batches=[2])
     exps["fig10"].update(round=[0, 1])  # training and IGSA at round 1
     exps["fig15"].update(dataset="cifar10")
@@ -179,7 +179,7 @@ def test_every_rule_runs_to_the_end(run):
     ran = set(stats) - {"total"}
     assert STAGE_RULES | {TARGET} <= ran, f"rules that never ran: {sorted(STAGE_RULES - ran)}"
     table = pd.read_csv(results / "tables" / f"{TARGET}.csv")
-    assert len(table) == 2 and set(table["attack"]) == {"G+TV", "G+gen"}
+    assert len(table) == 2 and set(table["attack"]) == {"G_TV", "G_gen"}
     assert table["psnr"].notna().all() and table["lpips"].notna().all()  # LPIPS stays required
     for f in (f"figures/{TARGET}.png", f"figures/{TARGET}_grid.png", f"tables/{TARGET}.md"):
         assert (results / f).stat().st_size > 0, f

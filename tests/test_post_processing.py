@@ -25,7 +25,7 @@ def _table(rows):
     out = []
     for defense, acc, psnrs in rows:
         for trial, p in enumerate(psnrs):
-            out.append({"attack": "G+TV", "defense": defense, "trial": trial, "psnr": p, "ssim": 0.5,
+            out.append({"attack": "G_TV", "defense": defense, "trial": trial, "psnr": p, "ssim": 0.5,
                         "lpips": math.nan, "label_accuracy": 1.0, "test_accuracy": acc,
                         "epsilon": None, "delta": None})
     return pd.DataFrame(out)
@@ -120,7 +120,7 @@ def _mini_config():
     cfg = yaml.safe_load((REPO / "tests" / "data" / "mini.yaml").read_text())
     fig15 = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]["fig15"]
     fig15.update(dataset="mini", resolution=16, model="convnet+width=4", round=1, trials=1,
-                 defense=MINI_DEFENSES, attack=["G+TV"])
+                 defense=MINI_DEFENSES, attack=["G_TV"])
     cfg["experiments"] = {"fig15": fig15}
     return cfg
 
@@ -184,5 +184,5 @@ def test_defence_runs_in_training_and_on_the_attacked_update(mini_fig15):
         grid = v / captured["tensors"][k].abs().max() * levels(2)
         assert torch.allclose(grid, grid.round(), atol=1e-5), k
         assert not torch.equal(v, captured["tensors"][k]), k
-    attack_log = mini_fig15 / "logs/attack" / base / cell / "G+TV/trial~0.log"
+    attack_log = mini_fig15 / "logs/attack" / base / cell / "G_TV/trial~0.log"
     assert "attack done" in attack_log.read_text()

@@ -41,7 +41,7 @@ def _fails(tmp_path, config, *args, match, also=()):
 
 def _rename_attack(name):
     def edit(cfg):
-        cfg["attacks"] = {name: cfg["attacks"]["G+TV"]}
+        cfg["attacks"] = {name: cfg["attacks"]["G_TV"]}
         cfg["experiments"]["tab1"]["attack"] = name
 
     return edit
@@ -51,6 +51,14 @@ def _rename_attack(name):
 def test_unsafe_attack_name_is_rejected(tmp_path, name):
     _fails(tmp_path, _config(tmp_path, _rename_attack(name)), "-n",
            match=f"attacks: the name {name!r} is not allowed")
+
+
+@pytest.mark.parametrize("name, used, suggested", [("G+TV", "'+'", "G_TV"), ("G=TV", "'='", "G_TV"),
+                                                   ("GIA-O+knownB", "'+'", "GIA-O_knownB")])
+def test_attack_name_with_the_spec_separator_is_rejected(tmp_path, name, used, suggested):
+    """An attack's path segment sits beside spec strings (convnet+width=4): no '+' or '=' in it."""
+    _fails(tmp_path, _config(tmp_path, _rename_attack(name)), "-n",
+           match=f"attacks.{name}: an attack name may not contain {used}", also=[repr(suggested)])
 
 
 def test_two_cells_writing_one_file_are_rejected():

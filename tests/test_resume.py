@@ -154,14 +154,14 @@ def test_snakemake_killed_mid_attack_leaves_no_output_and_the_rerun_resumes(tmp_
     from tests.conftest import MINI, REPO, snakemake
 
     cfg = yaml.safe_load(MINI.read_text())
-    cfg["attacks"]["G+TV"].update(iterations=1500, log_every=20)
+    cfg["attacks"]["G_TV"].update(iterations=1500, log_every=20)
     cfg["experiments"]["tab1"]["local_updates"] = 1
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     attack = tmp_path / ("results/attack/mini/resolution~16/convnet+width=4/none/round~1/fedavg/"
-                         "num_examples~2/batch_size~2/local_updates~1/G+TV/trial~0.pt")
+                         "num_examples~2/batch_size~2/local_updates~1/G_TV/trial~0.pt")
     log = tmp_path / ("results/logs/attack/mini/resolution~16/convnet+width=4/none/round~1/fedavg/"
-                      "num_examples~2/batch_size~2/local_updates~1/G+TV/trial~0.log")
+                      "num_examples~2/batch_size~2/local_updates~1/G_TV/trial~0.log")
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "1",
                              str(attack.relative_to(tmp_path)), "--configfile", str(config)], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -65,12 +65,12 @@ def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_res
     import yaml
 
     cfg = yaml.safe_load(MINI.read_text())
-    cfg["attacks"]["G+TV"].update(iterations=1500, log_every=20)
+    cfg["attacks"]["G_TV"].update(iterations=1500, log_every=20)
     cfg["experiments"]["tab1"]["local_updates"] = 1
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     cell = ("mini/resolution~16/convnet+width=4/none/round~1/fedavg/num_examples~2/batch_size~2/"
-            "local_updates~1/G+TV/trial~0")
+            "local_updates~1/G_TV/trial~0")
     attack, log = f"results/attack/{cell}.pt", f"results/logs/attack/{cell}.log"
     local, remote = tmp_path / "local", tmp_path / "slurm"
     snakemake("--cores", "1", attack, "--configfile", str(config), "--directory", str(local))

@@ -2,7 +2,7 @@
 
 One optimisation engine (``engine.invert``) serves every mix of objective,
 priors, parameterisation and threat model; the attacks of the paper are config
-entries: G (matching only), G+TV, G+BN, G+TV+BN ...
+entries: G (matching only), G_TV, G_BN, G_TV_BN ...
 """
 
 from gialib.attacks.spec import AttackSpec, ThreatSpec

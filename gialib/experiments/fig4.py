@@ -40,7 +40,7 @@ class Fig4(Experiment):
     x_label = "resolution (px)"
     claim = ("GIAs reconstruct low-dimensional data (32 px, small batches) but fail as resolution and "
              "batch size grow: above 128 px every method has LPIPS > 0.3; GIA-O succeeds up to "
-             "batch size ~30, and GIA-L (G+gen) degrades most slowly.")
+             "batch size ~30, and GIA-L (G_gen) degrades most slowly.")
 
     def __init__(self, cfg: dict[str, Any], config: dict[str, Any] | None = None) -> None:
         cfg = dict(cfg)
