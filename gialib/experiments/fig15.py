@@ -249,7 +249,9 @@ class Fig15(Experiment):
                 if defense == UNDEFENDED:
                     continue
                 expected = self.EXPECTED.get(family(defense), "worse")
-                does = "leaves the attack as it is" if expected == "same" else "defends"
+                # What is tested is the direction ("worse"), not that the defence breaks the
+                # attack: whether a point defends (crosses the threshold) is the finding's reading.
+                does = "leaves the attack as it is" if expected == "same" else "makes the attack worse"
                 out.append(Claim(id=f"{self.name}: {defense}, {attack}",
                                  text=f"{defense} {does} ({attack})", field="defense", baseline=UNDEFENDED,
                                  variant=defense, expected=expected, where={self.hue: attack}))
