@@ -229,7 +229,7 @@ def figure(table: str, summary_out: str, figure_out: str, grid_out: str, finding
     exp.ledger(df).to_csv(claims_out, index=False)
 
 
-def ledger(claims: list[str], markdown_out: str, table_out: str, config: dict[str, Any]) -> None:
+def ledger(claims: list[str], markdown_out: str, table_out: str) -> None:
     """Every target's claims in one table (CSV) and as the report's opening Markdown page."""
     import pandas as pd
 

@@ -13,8 +13,6 @@ rule ledger:
         paths.log_of("ledger", paths.LEDGER),
     benchmark:
         paths.log_of("ledger", paths.LEDGER).removesuffix(".log") + ".benchmark.tsv",
-    params:
-        config=config,
     resources:
         mem_mb=1000,
         runtime=5,

@@ -3,4 +3,4 @@ from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
     stages.ledger(claims=list(snakemake.input.claims), markdown_out=snakemake.output.ledger,
-                  table_out=snakemake.output.table, config=snakemake.params.config)
+                  table_out=snakemake.output.table)

@@ -20,6 +20,7 @@ from gialib import io, paths
 from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, collect_scores
 from gialib.paths import UNDEFENDED
 from gialib.spec import parse_spec
+from gialib.stats import HIGHER_IS_BETTER
 
 if TYPE_CHECKING:  # pandas is imported on use: the DAG build (which imports this) needs none
     import pandas as pd
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # pandas is imported on use: the DAG build (which imports thi
 _TRAINING_KEYS = ("dataset", "resolution", "model", "defense")
 
 # +1: a higher value means a better reconstruction (PSNR, SSIM); -1: a lower one (LPIPS).
-DIRECTION = {"lpips": -1, "psnr": 1, "ssim": 1}
+DIRECTION = {m: 1 if better else -1 for m, better in HIGHER_IS_BETTER.items()}
 
 
 def reconstructed(metric: str, value: float, threshold: float) -> bool:

@@ -10,9 +10,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from gialib.plots.tables import metrics_present  # noqa: E402
+from gialib.stats import LPIPS_FAILED, LPIPS_RECONSTRUCTED  # noqa: E402
 
-# The paper's reading of LPIPS: below 0.1 reconstructed, above 0.3 failed.
-LPIPS_LINES = {0.1: "reconstructed (< 0.1)", 0.3: "failed (> 0.3)"}
+# The paper's reading of LPIPS (its thresholds are written once, in gialib.stats).
+LPIPS_LINES = {LPIPS_RECONSTRUCTED: f"reconstructed (< {LPIPS_RECONSTRUCTED})",
+               LPIPS_FAILED: f"failed (> {LPIPS_FAILED})"}
 LABELS = {"lpips": "LPIPS (lower is better)", "psnr": "PSNR in dB (higher is better)",
           "ssim": "SSIM (higher is better)", "label_accuracy": "label accuracy"}
 
