@@ -20,6 +20,7 @@ from typing import Any
 
 from gialib import paths
 from gialib.attacks.spec import AttackSpec
+from gialib.data.victims import check_victims
 from gialib.data.views import dataset_spec
 from gialib.defenses import check_defense, uses_memory
 from gialib.experiments import get_experiment
@@ -79,6 +80,11 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
                 dataset_spec(config["datasets"], dataset)
             except ValueError as exc:
                 raise ConfigError(f"{where}.dataset: {exc}") from exc
+        for dataset, n in sorted({(c.dataset, c.num_examples) for c in cells}):
+            try:
+                check_victims(config["datasets"], dataset, n)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.num_examples: {exc}") from exc
         for field, table in (("attack", "attacks"),):
             for value in sorted({getattr(c, field) for c in cells}):
                 if value not in config[table]:

@@ -12,9 +12,11 @@ def test_packaged_set_shapes_and_splits(small_set):
     assert small_set.images.shape == (4 * 24, 3, 32, 32)
     assert small_set.images.dtype == torch.uint8
     counts = {s: int((small_set.split == int(s)).sum()) for s in Split}
-    assert counts == {Split.private: 48, Split.public: 24, Split.test: 24}
+    # no victims split without victims_per_class: victims come from the private split
+    assert counts == {Split.private: 48, Split.public: 24, Split.test: 24, Split.victims: 0}
+    assert small_set.victims_split() == Split.private
     for c in range(4):  # every class in every split
-        for s in Split:
+        for s in (Split.private, Split.public, Split.test):
             assert ((small_set.labels == c) & (small_set.split == int(s))).any()
 
 

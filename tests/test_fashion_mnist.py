@@ -167,7 +167,7 @@ def test_real_fashion_mnist():
         fetcher.check_raw(raw_dir(REAL) / name)
     data = prepare_imageset("fm", {**SPEC, "root": str(REAL), "private_per_class": 100,
                                    "public_per_class": 100, "test_per_class": 50}, 32, seed=0)
-    assert [len(data.indices(s)) for s in Split] == [1000, 1000, 500]
+    assert [len(data.indices(s)) for s in Split] == [1000, 1000, 500, 0]  # no victims_per_class
     assert not _flat(data, Split.private) & _flat(data, Split.public)
 
 

@@ -85,10 +85,10 @@ def test_fig4_claims_hold_the_other_panel_field_fixed():
     exp = get_experiment("fig4", _cfg())
     at = exp.at
     rows = _lpips_rows({16: [0.02, 0.03], 64: [0.4, 0.5]}, x="resolution", num_examples=at["num_examples"],
-                       batch_size=at["num_examples"], attack="G")
+                       batch_size=at["num_examples"], attack="G", dataset=exp.datasets["resolution"])
     # the batch panel's points at the same resolutions must not leak into the resolution claim
     rows += _lpips_rows({4: [0.9, 0.9], 32: [0.95, 0.95]}, x="num_examples", resolution=at["resolution"],
-                        attack="G")
+                        attack="G", dataset=exp.datasets["num_examples"])
     for r in rows:
         r.setdefault("batch_size", r["num_examples"])
     ledger = exp.ledger(pd.DataFrame(rows)).set_index("claim")

@@ -3,10 +3,14 @@
 One ``ImageSet`` holds uint8 images at a fixed resolution, integer labels and a
 split code per image:
 
-- ``private``: client data (partitioned among FL clients; the victims' images),
+- ``private``: client data (partitioned among FL clients; without a ``victims`` split
+  the victims are drawn from the attacked client's share of it),
 - ``public``: the adversary's side knowledge (Level 2, "data distribution": GIA-L's
   generator trains on it), disjoint from the private split,
-- ``test``: held out for the global model's test accuracy.
+- ``test``: held out for the global model's test accuracy,
+- ``victims``: the private images the attacks reconstruct, disjoint from the three others
+  (config ``victims_per_class``; no FL round ever trains on them). A set without one
+  keeps drawing victims from the private split.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Split(enum.IntEnum):
     private = 0
     public = 1
     test = 2
+    victims = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class ImageSet:
 
     def indices(self, split: Split) -> torch.Tensor:
         return torch.nonzero(self.split == int(split)).flatten()
+
+    def victims_split(self) -> Split:
+        """The split victims are drawn from: ``victims`` when the set has one, else ``private``
+        (the attacked client's shard of it, as before the victims split existed)."""
+        return Split.victims if bool((self.split == int(Split.victims)).any()) else Split.private
 
     def floats(self, idx: torch.Tensor) -> torch.Tensor:
         """Images ``idx`` as float32 in [0, 1] (the pixel box every attack works in)."""

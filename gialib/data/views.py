@@ -2,16 +2,17 @@
 
 A dataset name in an experiment may be a spec string ``base+key=value`` (the
 same syntax as models): the base dataset's task (classes, public and test
-splits, input normalisation, so the same initial model) with its *private*
-split, where victims are drawn, replaced:
+splits, input normalisation, so the same initial model) with the split its
+victims are drawn from replaced: its ``victims`` split when it has one (then the
+clients' private split stays the base's), else its *private* split:
 
-- ``victims=<class>``: only the base's private images of one class (Fig. 7: one
+- ``victims=<class>``: only the base's victim (or private) images of one class (Fig. 7: one
   kind of content at a time: faces, clocks, text ...).
 - ``ood=<dataset>``: the private images of another ``datasets`` entry
   (out-of-distribution for the base task: textures, other objects, Places365,
   DTD ...), relabelled into the base's classes in turn (Fig. 8 pairs an ID and an
   OOD image under the same label).
-- ``style=<name>``: the base's private images restyled (``styles.STYLES``:
+- ``style=<name>``: the base's victim (or private) images restyled (``styles.STYLES``:
   sketch, cartoon; Fig. 8's "Styles"), labels kept.
 
 The public split stays the base's, so GIA-L's generator (trained on the base's
@@ -58,36 +59,37 @@ def dataset_spec(datasets: dict[str, Any], name: str) -> dict[str, Any]:
     return {"view": view}
 
 
-def _with_private(base: ImageSet, name: str, images: torch.Tensor, labels: torch.Tensor) -> ImageSet:
-    """``base`` with its private split replaced by (images, labels) and its normalisation kept."""
-    keep = base.split != int(Split.private)
+def _with_victims(base: ImageSet, name: str, images: torch.Tensor, labels: torch.Tensor) -> ImageSet:
+    """``base`` with the split its victims come from (``ImageSet.victims_split``) replaced by
+    (images, labels) and its normalisation kept."""
+    code = int(base.victims_split())
+    keep = base.split != code
     return ImageSet(torch.cat([images, base.images[keep]]), torch.cat([labels, base.labels[keep]]),
-                    torch.cat([torch.full((len(images),), int(Split.private), dtype=torch.uint8),
-                               base.split[keep]]),
+                    torch.cat([torch.full((len(images),), code, dtype=torch.uint8), base.split[keep]]),
                     base.classes, name, norm=base.channel_stats())
 
 
 def build_view(name: str, view: dict[str, Any], resolution: int, seed: int) -> ImageSet:
     base = prepare_imageset(view["base"], view["base_spec"], resolution, seed)
-    private = base.indices(Split.private)
+    victims = base.indices(base.victims_split())
     if "victims" in view:
         cls = str(view["victims"])
         if cls not in base.classes:
             raise ValueError(f"dataset view {name!r}: victims={cls!r} is not a class of {view['base']} "
                              f"({', '.join(base.classes)})")
-        idx = private[base.labels[private] == base.classes.index(cls)]
-        return _with_private(base, name, base.images[idx], base.labels[idx])
+        idx = victims[base.labels[victims] == base.classes.index(cls)]
+        return _with_victims(base, name, base.images[idx], base.labels[idx])
     if "style" in view:
         from gialib.data.styles import restyle
 
-        return _with_private(base, name, restyle(str(view["style"]), base.images[private]),
-                             base.labels[private])
+        return _with_victims(base, name, restyle(str(view["style"]), base.images[victims]),
+                             base.labels[victims])
     ood = prepare_imageset(str(view["ood"]), view["ood_spec"], resolution, seed)
     idx = ood.indices(Split.private)
     # Relabel in turn over the base's classes (a seeded order), so every label gets OOD images.
     order = torch.randperm(base.num_classes, generator=torch.Generator().manual_seed(seed))
     labels = order[torch.arange(len(idx)) % base.num_classes]
-    return _with_private(base, name, ood.images[idx], labels)
+    return _with_victims(base, name, ood.images[idx], labels)
 
 
 def prepare_dataset(name: str, spec: dict[str, Any], resolution: int, seed: int) -> ImageSet:

@@ -30,8 +30,11 @@ class Fig4(Experiment):
     """Fig. 4 (+ Fig. 5 snapshots): FedSGD against (a) image resolution, (b) batch size.
 
     ``resolution`` is swept at ``at.num_examples`` and ``num_examples`` (the
-    FedSGD batch size) at ``at.resolution``; the cells are the union of both
-    panels (their shared point is attacked once).
+    FedSGD batch size) at ``at.resolution``. ``dataset`` is one dataset for both
+    panels or one per panel, keyed by the field it sweeps (``{resolution: packaged,
+    num_examples: fashion-mnist}``: resolution needs large images, the batch panel
+    a real labelled task). The cells are the union of both panels: a point of both
+    (same dataset, resolution and N) is attacked once.
     """
 
     name = "fig4"
@@ -48,8 +51,16 @@ class Fig4(Experiment):
         if not isinstance(at, dict) or set(at) != {"resolution", "num_examples"}:
             raise ValueError("`at` must give the fixed resolution and num_examples of the two panels")
         self.at = {k: int(v) for k, v in at.items()}
+        dataset = cfg.get("dataset")
+        swept = {x for x, _, _ in FIG4_PANELS}
+        if isinstance(dataset, dict) and set(dataset) != swept:
+            raise ValueError(f"`dataset` per panel must name the dataset of each panel by the field it "
+                             f"sweeps ({', '.join(sorted(swept))}), got {sorted(dataset)}")
+        # Each panel's dataset(s): the per-panel entry, or the one value for both.
+        self.datasets = {x: dataset[x] if isinstance(dataset, dict) else dataset for x in swept}
         super().__init__(cfg, config)
-        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held]}, config)
+        self.panels = {x: _Panel(self.name, {**cfg, held: self.at[held], "dataset": self.datasets[x]},
+                                 config)
                        for x, _, held in FIG4_PANELS}
 
     def cells(self) -> list[Cell]:
@@ -58,16 +69,31 @@ class Fig4(Experiment):
             out += [c for c in panel.cells() if c not in out]
         return out
 
-    def _panel_rows(self, df: pd.DataFrame, held: str) -> pd.DataFrame:
-        return df[df[held] == self.at[held]]
+    def _panel_datasets(self, x: str) -> list[str]:
+        """Panel ``x``'s datasets as its cells name them (canonical spec strings)."""
+        return sorted({c.dataset for c in self.panels[x].cells()})
+
+    def _panel_fixed(self, x: str, held: str) -> dict[str, Any]:
+        """What panel ``x`` holds fixed: its ``held`` field and, when it has one, its dataset
+        (so the batch panel's N = 1 point on one dataset is no resolution point of another)."""
+        datasets = self._panel_datasets(x)
+        return {held: self.at[held], **({"dataset": datasets[0]} if len(datasets) == 1 else {})}
+
+    def _panel_rows(self, df: pd.DataFrame, x: str, held: str) -> pd.DataFrame:
+        """The rows of panel ``x``: its held value and its dataset(s)."""
+        return df[(df[held] == self.at[held]) & df["dataset"].isin(self._panel_datasets(x))]
+
+    def _panel_label(self, x: str, label: str, held: str) -> str:
+        return f"{label} at {held} = {self.at[held]}, on {', '.join(self._panel_datasets(x))}"
 
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.tables import summary_markdown
 
         parts = []
         for x, label, held in FIG4_PANELS:
-            rows = self._panel_rows(df, held)
-            parts.append(summary_markdown(rows, title=f"{self.title}, panel {x} ({held} = {self.at[held]})",
+            rows = self._panel_rows(df, x, held)
+            parts.append(summary_markdown(rows, title=f"{self.title}, panel {x}: "
+                                          f"{self._panel_label(x, label, held)}",
                                           x=x, x_label=label,
                                           rows=[self.hue, *group_fields(rows, x, self.hue)]))
         return "\n".join(parts)
@@ -75,19 +101,20 @@ class Fig4(Experiment):
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.panels import panel_figure
 
-        panel_figure([(self._panel_rows(df, held), x, f"{label} at {held} = {self.at[held]}")
+        panel_figure([(self._panel_rows(df, x, held), x, self._panel_label(x, label, held))
                       for x, label, held in FIG4_PANELS], self.hue, self.title, path)
 
     def claims(self, df: pd.DataFrame) -> list[Claim]:
         """Per panel and attack: the attack degrades from the smallest to the largest value (the
-        held field fixed, so panel (b)'s batch sizes are not read as a resolution sweep)."""
+        held field and the panel's dataset fixed, so panel (b)'s batch sizes are not read as a
+        resolution sweep)."""
         out = []
         for x, _, held in FIG4_PANELS:
-            rows = self._panel_rows(df, held)
+            rows = self._panel_rows(df, x, held)
             for claim in sweep_claims(rows, target=self.name, x=x, expected="worse",
                                       groups=[self.hue, *group_fields(rows, x, self.hue)],
                                       text=f"reconstruction degrades as {x} grows"):
-                out.append(replace(claim, where={**claim.where, held: self.at[held]}))
+                out.append(replace(claim, where={**claim.where, **self._panel_fixed(x, held)}))
         return out
 
     def finding(self, df: pd.DataFrame) -> str:
@@ -95,9 +122,9 @@ class Fig4(Experiment):
         from gialib.plots.tables import means_finding
 
         parts = []
-        for x, _, held in FIG4_PANELS:
-            rows = self._panel_rows(df, held)
-            parts.append(f"Panel {x} ({held} = {self.at[held]}):\n\n" + means_finding(
+        for x, label, held in FIG4_PANELS:
+            rows = self._panel_rows(df, x, held)
+            parts.append(f"Panel {x} ({self._panel_label(x, label, held)}):\n\n" + means_finding(
                 rows, x=x, groups=[self.hue, *group_fields(rows, x, self.hue)]))
         return "\n".join(parts) + claims_finding(self.ledger(df))
 
@@ -105,7 +132,7 @@ class Fig4(Experiment):
         from gialib.plots.panels import stacked_grids
 
         parts = []
-        for x, panel in self.panels.items():
-            tiles, _, _, groups = self.grid_tiles(panel.cells(), x, self.hue)
-            parts.append((tiles, x, groups))
+        for x, label, held in FIG4_PANELS:
+            tiles, _, _, groups = self.grid_tiles(self.panels[x].cells(), x, self.hue)
+            parts.append((tiles, x, groups, self._panel_label(x, label, held)))
         stacked_grids(parts, self.hue, "Fig. 5: snapshots", path)

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from gialib.data.imageset import ImageSet
+from gialib.data.imageset import ImageSet, Split
 from gialib.fl.client import client_update
 from gialib.fl.server import TrainingConfig, client_shards, load_checkpoint, model_device
 from gialib.fl.update import ClientConfig, ClientUpdate
@@ -19,11 +19,20 @@ log = logging.getLogger(__name__)
 
 def victim_indices(data: ImageSet, training: TrainingConfig, num_examples: int, trial: int,
                    seed: int) -> torch.Tensor:
-    """Trial t's victim: client ``t mod num_clients``; N of its images, drawn from the seed and t.
+    """Trial t's N victim images, drawn from the seed and t.
 
-    The draw depends on neither the round nor the local training settings, so a
-    sweep over U, B or rounds attacks the same images (paired comparisons).
+    From the set's ``victims`` split when it has one (images no FL round trains on, a
+    ``datasets`` entry's ``victims_per_class``); otherwise from the private shard of client
+    ``t mod num_clients``. The draw depends on neither the round nor the local training
+    settings, so a sweep over U, B or rounds attacks the same images (paired comparisons);
+    from the victims split, trial t's first N images are the same for every N.
     """
+    if data.victims_split() == Split.victims:
+        pool = data.indices(Split.victims)
+        if num_examples > len(pool):
+            raise ValueError(f"num_examples={num_examples} exceeds the {len(pool)} images of dataset "
+                             f"{data.name}'s victims split; raise its victims_per_class")
+        return pool[torch.randperm(len(pool), generator=generator(seed, trial, 7))[:num_examples]]
     shards = client_shards(data, training, seed)
     shard = shards[trial % len(shards)]
     if num_examples > len(shard):

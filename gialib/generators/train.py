@@ -67,8 +67,9 @@ def median_bandwidth(x: torch.Tensor) -> float:
 
 
 def shared_with_victims(data: ImageSet) -> int:
-    """How many public images are pixel-identical to a private one (a victim's image)."""
-    private = {bytes(x.numpy().tobytes()) for x in data.images[data.indices(Split.private)]}
+    """How many public images are pixel-identical to a private or victims-split one (a victim's image)."""
+    idx = torch.cat([data.indices(Split.private), data.indices(Split.victims)])
+    private = {bytes(x.numpy().tobytes()) for x in data.images[idx]}
     return sum(bytes(x.numpy().tobytes()) in private for x in data.images[data.indices(Split.public)])
 
 

@@ -68,15 +68,17 @@ def category_figure(df: pd.DataFrame, x: str, hue: str, title: str, path: str) -
     plt.close(fig)
 
 
-def stacked_grids(parts: list[tuple[list[Tile], str, list[str]]], hue: str, title: str, path: str) -> None:
-    """Reconstruction grids of several panels (tiles, swept field, groups), stacked into one image."""
+def stacked_grids(parts: list[tuple[list[Tile], str, list[str], str]], hue: str, title: str,
+                  path: str) -> None:
+    """Reconstruction grids of several panels (tiles, swept field, groups, the panel's label),
+    stacked into one image."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
         images = []
-        for k, (tiles, x, groups) in enumerate(parts):
+        for k, (tiles, x, groups, label) in enumerate(parts):
             out = str(Path(tmp) / f"{k}.png")
-            reconstruction_grid(tiles, x, hue, groups, title=f"{title}: {x}", path=out)
+            reconstruction_grid(tiles, x, hue, groups, title=f"{title}: {label}", path=out)
             images.append(np.asarray(Image.open(out).convert("RGB")))
     width = max(i.shape[1] for i in images)
     padded = [np.pad(i, ((0, 0), (0, width - i.shape[1]), (0, 0)), constant_values=255) for i in images]
