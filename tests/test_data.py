@@ -93,3 +93,27 @@ def test_partition_errors(small_set):
         partition(small_set.labels, private, 4, "pathological", None, 0)
     with pytest.raises(ValueError, match="num_clients=1000"):
         partition(small_set.labels, private, 1000, "iid", None, 0)
+
+
+def test_packaged_crops_are_never_upsampled(monkeypatch):
+    """Every crop is at least the resolution on a side (only ever resized down), and a tile
+    smaller than the resolution is an error naming the photograph, not a blurred image."""
+    import torchvision.transforms.v2.functional as TF
+
+    from gialib.data import packaged
+
+    sides = []
+    real = TF.resized_crop
+
+    def recording(img, top, left, height, width, size, **kw):
+        sides.append((height, width))
+        return real(img, top, left, height, width, size, **kw)
+
+    monkeypatch.setattr(TF, "resized_crop", recording)
+    photo = torch.randint(0, 256, (3, 80, 80), dtype=torch.uint8)
+    crops = packaged.random_crops(photo, [0, 1, 2, 3], 2, 50, 32, torch.Generator().manual_seed(0))
+    assert crops.shape == (50, 3, 32, 32)
+    assert min(h for h, _ in sides) >= 32 and max(h for h, _ in sides) <= 40  # tile: 40 px
+    with pytest.raises(ValueError, match=r"photograph p: .*below the resolution 48.*`grid`"):
+        packaged.photo_splits(photo, "p", {s: 1 for s in packaged._TILE_SHARE} | {
+            packaged.Split.private: 1}, 2, 48, torch.Generator().manual_seed(0))

@@ -3,7 +3,8 @@
 Each class is one photograph (scikit-image, scikit-learn and matplotlib sample
 images). The photo is divided into a grid of tiles; tiles are dealt to the
 private, public and test splits (seeded), and every sample is a random square
-crop inside one tile of its split, resized to the configured resolution. So the
+crop inside one tile of its split, resized down to the configured resolution (a tile
+smaller than the resolution is an error: nothing is upsampled). So the
 splits never share a pixel (the public set is truly disjoint from client data),
 yet every split covers the whole photograph.
 """
@@ -114,17 +115,25 @@ def _deal_tiles(grid: int, g: torch.Generator) -> dict[Split, list[int]]:
 
 def random_crops(photo: torch.Tensor, tiles: list[int], grid: int, count: int, resolution: int,
                  g: torch.Generator, min_scale: float = 0.6) -> torch.Tensor:
-    """``count`` random square crops inside ``tiles`` of ``photo``, resized, randomly flipped."""
+    """``count`` random square crops inside ``tiles`` of ``photo``, resized down (never up: a
+    crop is at least ``resolution`` pixels on a side, so every image has the detail of its
+    resolution), randomly flipped."""
     from torchvision.transforms.v2 import functional as TF
 
     _, h, w = photo.shape
     th, tw = h // grid, w // grid
+    if min(th, tw) < resolution:
+        raise ValueError(f"a {grid}x{grid} tile of this {h}x{w} photograph is {min(th, tw)} px on its "
+                         f"short side, below the resolution {resolution}: its crops would be upsampled; "
+                         "give the dataset a smaller `grid` or a larger photograph")
+    # The smallest crop: min_scale of the tile, or the resolution where that is larger.
+    low = max(min_scale, resolution / min(th, tw))
     out = torch.empty((count, 3, resolution, resolution), dtype=torch.uint8)
     u = torch.rand((count, 5), generator=g)
     for i in range(count):
         tile = tiles[int(u[i, 0] * len(tiles))]
         row, col = divmod(tile, grid)
-        side = max(2, int(min(th, tw) * (min_scale + (1 - min_scale) * float(u[i, 1]))))
+        side = max(2, resolution, int(min(th, tw) * (low + (1 - low) * float(u[i, 1]))))
         top = row * th + int(float(u[i, 2]) * (th - side + 1))
         left = col * tw + int(float(u[i, 3]) * (tw - side + 1))
         crop = TF.resized_crop(photo, top, left, side, side, [resolution, resolution], antialias=True)
@@ -143,8 +152,11 @@ def photo_splits(photo: torch.Tensor, photo_name: str, per_class: dict[Split, in
     if min(photo.shape[1:]) // grid < 8:
         raise ValueError(f"photograph {photo_name} is too small for a {grid}x{grid} tile grid")
     dealt = _deal_tiles(grid, g)
-    return {split: random_crops(photo, tiles, grid, per_class[split], resolution, g)
-            for split, tiles in dealt.items()}
+    try:
+        return {split: random_crops(photo, tiles, grid, per_class[split], resolution, g)
+                for split, tiles in dealt.items()}
+    except ValueError as exc:
+        raise ValueError(f"photograph {photo_name}: {exc}") from exc
 
 
 def assemble(name: str, classes: list[str], per_label: list[dict[Split, torch.Tensor]]) -> ImageSet:
