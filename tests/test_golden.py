@@ -51,6 +51,16 @@ def _old_attack_names(text: str) -> str:
     return _NEW_ATTACK.sub(lambda m: _OLD_ATTACK[m.group(1)], text)
 
 
+# tab2's axis became N/B (num_batches) instead of U (local_updates): its claims name the field
+# ("tab2: num_batches 1->2, ...", "num_batches=1"). The recording's tab2 ran E = 1 epoch, where
+# U = N/B, so mapping the name back (values unchanged) is exact there.
+_TAB2_AXIS = re.compile(r"^(tab2: )?num_batches(=| )")
+
+
+def _old_tab2_axis(text: str) -> str:
+    return _TAB2_AXIS.sub(lambda m: f"{m.group(1) or ''}local_updates{m.group(2)}", text)
+
+
 def _with_old_attack_names(obj):
     """``obj`` (a config) with every attack name, as key or value, mapped back to its old name."""
     if isinstance(obj, dict):
@@ -66,7 +76,7 @@ def _to_old_names(results):
     old names, so the column still shows the rename and nothing else changed the config."""
     config = yaml.safe_load((results / "provenance" / "config.yaml").read_text())
     digest = {config_digest(config): config_digest(_with_old_attack_names(config))}
-    return lambda text: digest.get(text) or _old_attack_names(text)
+    return lambda text: digest.get(text) or _old_tab2_axis(_old_attack_names(text))
 
 
 def _compare(name: str, results) -> None:
