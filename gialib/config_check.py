@@ -102,12 +102,16 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
             except ValueError as exc:
                 raise ConfigError(f"{where}.defense: {exc}") from exc
             # The victim's unsent remainder after round 0 depends on its history, which the
-            # defend stage does not replay: its update is exact only before any memory exists.
+            # defend stage does not replay: its update is exact only before any memory exists,
+            # where it equals the memoryless defence's (so fig15 rejects it at round 0 too and
+            # takes it under utility_only: gialib/experiments/fig15.py).
             later = uses_memory(defense) and sorted(
                 {c.round for c in cells if c.defense == defense and c.round > 0})
             if later:
                 raise ConfigError(f"{where}: defense {defense!r} keeps client memory; attacking it "
-                                  f"at round(s) {later} is not supported (round 0 only)")
+                                  f"at round(s) {later} is not supported: the defend stage does not "
+                                  "replay a client's memory (at round 0 it is empty, and the update "
+                                  "is the memoryless defence's)")
         for rnd in sorted({c.round for c in cells}):
             if rnd > training["rounds"]:
                 raise ConfigError(f"{where}.round: {rnd} exceeds training.rounds={training['rounds']}")

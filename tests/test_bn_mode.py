@@ -66,3 +66,37 @@ def test_set_bn_mode_keeps_dropout_active():
     assert kinds["Dropout"] and not kinds["BatchNorm2d"]
     with pytest.raises(ValueError, match="bn_mode"):
         set_bn_mode(model, "frozen")
+
+
+
+@pytest.mark.parametrize("bn_mode", ["train", "eval"])
+def test_attacked_client_differs_from_the_run_only_by_bn_mode(small_set, bn_mode):
+    """The FL run's clients train with batch statistics (``server.RUN_BN_MODE``); the attacked
+    client with ``client.bn_mode``. Set up so that every other convention coincides (one client
+    holding the whole private split, one full batch per epoch so the victim's draw order cannot
+    matter, no dropout, client lr = training lr): with ``train`` the captured update is the one
+    that client sent in round 1 of the run; with ``eval`` it is not, so the named setting is the
+    only difference."""
+    from gialib.fl.capture import capture
+    from gialib.fl.server import RUN_BN_MODE, TrainingConfig, client_shards, initial_checkpoint, train_round
+    from gialib.fl.update import ClientConfig
+
+    norm = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+    training = TrainingConfig(rounds=1, num_clients=1, clients_per_round=1, epochs=2, batch_size=48,
+                              lr=0.05, shuffle=False)
+    (shard,) = client_shards(small_set, training, 0)
+    n = len(shard)
+    assert n == training.batch_size == 48 and RUN_BN_MODE == "train"
+    r0 = initial_checkpoint("convnet+bn=true+width=4", small_set, norm, 0, "none")
+    r1 = train_round(r0, small_set, norm, training, "none", 1, 0)  # the one client's delta, averaged alone
+    update, _ = capture(r0, small_set, training, protocol="fedavg", num_examples=n, batch_size=n,
+                        local_updates=training.epochs, trial=0, seed=0,
+                        client=ClientConfig(lr=training.lr, shuffle=False, bn_mode=bn_mode))
+    names = list(update.tensors)
+    mine = torch.cat([update.tensors[k].flatten() for k in names])
+    sent = torch.cat([(r1["state_dict"][k] - r0["state_dict"][k]).flatten() for k in names])
+    gap = float((mine - sent).norm() / sent.norm())
+    if bn_mode == "train":
+        assert gap < 1e-4, gap  # float summation order only (1.8e-5): the victim's images come permuted
+    else:
+        assert gap > 0.05, gap  # (0.99 here)

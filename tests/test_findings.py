@@ -71,10 +71,10 @@ def _tab2_frame(known_gain):
 def test_tab2_claims_unknown_b_degrades_known_b_holds_and_knowing_b_helps():
     exp = get_experiment("tab2", _cfg())
     ledger = exp.ledger(_tab2_frame(known_gain=0.0)).set_index("claim")
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel", "expected"] == "worse"
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel", "verdict"] == stats.AS_PAPER
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel_knownB", "expected"] == "same"
-    assert ledger.loc["tab2: local_updates 1->3, attack=pixel_knownB", "verdict"] == stats.AS_PAPER
+    assert ledger.loc["tab2: num_batches 1->3, attack=pixel", "expected"] == "worse"
+    assert ledger.loc["tab2: num_batches 1->3, attack=pixel", "verdict"] == stats.AS_PAPER
+    assert ledger.loc["tab2: num_batches 1->3, attack=pixel_knownB", "expected"] == "same"
+    assert ledger.loc["tab2: num_batches 1->3, attack=pixel_knownB", "verdict"] == stats.AS_PAPER
     gain = ledger.loc["tab2: knowing B at N/B=3, GIA-O"]
     assert gain["baseline"] == "attack=pixel" and gain["variant"] == "attack=pixel_knownB"
     assert gain["expected"] == "better" and gain["estimate"] == pytest.approx(-0.2)

@@ -85,8 +85,38 @@ def test_igsa_is_the_weighted_mean_of_sampled_norms(tiny):
             norms.append(igsa_mod.layer_jacobian_norms(smooth, images[i:i + 1], labels[i:i + 1],
                                                        4, g))
         expected.append(float((torch.stack(norms).mean(0) * w).sum()))
-    assert a["igsa_per_input"] == pytest.approx(expected)
-    assert a["igsa"] == pytest.approx(sum(expected) / 2)
+    assert a["jacobian_norm_per_input"] == pytest.approx(expected)
+    assert a["jacobian_norm"] == pytest.approx(sum(expected) / 2)
+    # IGSA is its reciprocal per input (higher = smoother), averaged over the inputs
+    assert a["igsa_per_input"] == pytest.approx([1 / e for e in expected])
+    assert a["igsa"] == pytest.approx(sum(1 / e for e in expected) / 2)
+
+
+class _SineFeatures(torch.nn.Module):
+    """A linear classifier on sin(omega * x): the input-to-gradient map oscillates faster, and
+    its Jacobian grows (about linearly), with the frequency omega; the weights do not depend on it."""
+
+    def __init__(self, omega: float) -> None:
+        super().__init__()
+        self.omega = omega
+        self.fc = torch.nn.Linear(12, 3).double()
+        torch.nn.init.normal_(self.fc.weight, generator=torch.Generator().manual_seed(0))
+
+    def forward(self, x):
+        return self.fc(torch.sin(self.omega * x.flatten(1)))
+
+
+def test_igsa_is_higher_for_the_smoother_map():
+    """The paper: "a higher IGSA value indicates [...] a greater degree of smoothness". A model
+    whose input-to-gradient map oscillates 8x faster must get the lower IGSA (and the higher
+    Jacobian norm)."""
+    images = torch.rand(2, 3, 2, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    labels = torch.tensor([0, 2])
+    cfg = IGSAConfig(num_inputs=2, samples=2, probes=16, radius=0.1, weighting="uniform")
+    smooth, rough = (igsa(_SineFeatures(w), images, labels, cfg, torch.Generator().manual_seed(2))
+                     for w in (1.0, 8.0))
+    assert rough["jacobian_norm"] > 3 * smooth["jacobian_norm"]
+    assert smooth["igsa"] > 3 * rough["igsa"]
 
 
 def test_weighting_favours_shallow_layers():

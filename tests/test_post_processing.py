@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from gialib.config_check import ConfigError, check_config
-from gialib.defenses import privacy_guarantee
+from gialib.defenses import privacy_guarantee, uses_memory
 from gialib.defenses.quantize import levels
 from gialib.experiments import get_experiment
 from gialib.experiments.fig15 import points
@@ -72,6 +72,17 @@ def test_tradeoff_needs_the_undefended_run():
     (lambda e: e.update(defense=["quantize+bits=2"]), "must include the undefended baseline 'none'"),
     (lambda e: e.update(reconstructed={"ssim": 0.5}), "needs a threshold for lpips and psnr"),
     (lambda e: e.pop("accuracy_drop"), "missing key 'accuracy_drop'"),
+    # Error feedback attacked at round 0 (memory empty: plain top-k's point) or later (not replayed)
+    (lambda e: e.update(defense=["none", "topk+memory=true+ratio=0.01"], utility_only=[]),
+     r"fig15.defense: 'topk\+memory=true\+ratio=0.01' keeps error-feedback memory; "
+     r"attacked at round\(s\) \[0\]"
+     r".*move it to experiments.fig15.utility_only"),
+    (lambda e: e.update(defense=["none", "topk+memory=true+ratio=0.01"], round=3, utility_only=[]),
+     r"fig15.defense: .*round\(s\) \[3\].*utility_only"),
+    (lambda e: e.update(utility_only=["topk+ratio=0.1"]),
+     r"fig15.utility_only: 'topk\+ratio=0.1' is also attacked"),
+    (lambda e: e.update(utility_only=["none"]), "fig15.utility_only: 'none' is also attacked"),
+    (lambda e: e.update(utility_only=["topk+memory=true+ratio=2"]), "fig15.utility_only: .*ratio must be"),
 ])
 def test_bad_fig15_config_is_a_clear_error(edit, match):
     cfg = load()
@@ -102,9 +113,12 @@ def test_fig15_reads_every_round_of_every_defended_training():
     cfg = load()
     exp = get_experiment("fig15", cfg)
     rounds = cfg["training"]["rounds"]
-    defenses = cfg["experiments"]["fig15"]["defense"]
+    only = cfg["experiments"]["fig15"]["utility_only"]
+    assert only and all(uses_memory(d) for d in only)  # the default: error feedback, accuracy only
+    defenses = cfg["experiments"]["fig15"]["defense"] + only
     ckpts = [p for p in exp.inputs() if p.startswith("results/train/")]
     assert len(ckpts) == len(defenses) * (rounds + 1)
+    assert not [c for c in exp.cells() if c.defense in only]  # trained, never attacked
     for d in defenses:
         dataset = cfg["experiments"]["fig15"]["dataset"]
         assert f"results/train/{dataset}/resolution~32/convnet/{d}/round~{rounds}.pt" in ckpts
@@ -113,6 +127,7 @@ def test_fig15_reads_every_round_of_every_defended_training():
 # -- the pipeline on a miniature config: defence in training and in the attacked update --
 
 MINI_DEFENSES = ["none", "quantize+bits=2", "noise+bound=1.0+sigma=0.01"]
+MINI_UTILITY_ONLY = "topk+memory=true+ratio=0.1"
 
 
 def _mini_config():
@@ -120,7 +135,7 @@ def _mini_config():
     cfg = yaml.safe_load((REPO / "tests" / "data" / "mini.yaml").read_text())
     fig15 = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]["fig15"]
     fig15.update(dataset="mini", resolution=16, model="convnet+width=4", round=1, trials=1,
-                 defense=MINI_DEFENSES, attack=["G_TV"])
+                 defense=MINI_DEFENSES, attack=["G_TV"], utility_only=[MINI_UTILITY_ONLY])
     cfg["experiments"] = {"fig15": fig15}
     return cfg
 
@@ -139,7 +154,23 @@ def _load(path):
 
 def test_fig15_table_joins_accuracy_and_privacy(mini_fig15):
     table = pd.read_csv(mini_fig15 / "tables/fig15.csv").set_index("defense")
-    assert sorted(table.index) == sorted(MINI_DEFENSES)
+    assert sorted(table.index) == sorted(MINI_DEFENSES + [MINI_UTILITY_ONLY])
+    # The utility-only run: its FL run's accuracy, no attack, no score, privacy not measured.
+    only = table.loc[MINI_UTILITY_ONLY]
+    assert not only["attacked"] and table.drop(index=MINI_UTILITY_ONLY)["attacked"].all()
+    assert math.isnan(only["psnr"]) and not isinstance(only["attack"], str)
+    assert only["privacy"].startswith("not measured: its error-feedback memory is empty at round 0")
+    train = mini_fig15 / f"train/mini/resolution~16/convnet+width=4/{MINI_UTILITY_ONLY}"
+    assert only["test_accuracy"] == _load(train / "round~1.pt")["metrics"]["test_accuracy"]
+    assert not list((mini_fig15 / "attack").rglob(f"*{MINI_UTILITY_ONLY}*"))
+    claims = pd.read_csv(mini_fig15 / "tables/fig15_claims.csv")
+    assert len(claims) == len(MINI_DEFENSES) - 1 and not claims["claim"].str.contains("memory").any()
+    md = (mini_fig15 / "tables/fig15.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| not attacked"))
+    assert "ratio=0.1" in row and row.count("not measured") >= 5  # lpips/psnr/ssim, epsilon, delta, defended
+    assert "not attacked because its error-feedback memory is empty" in (
+        mini_fig15 / "tables/fig15_finding.rst").read_text()
+    table = table.drop(index=MINI_UTILITY_ONLY)
     for d in MINI_DEFENSES:
         train = mini_fig15 / f"train/mini/resolution~16/convnet+width=4/{d}"
         per_round = [_load(train / f"round~{r}.pt")["metrics"]["test_accuracy"] for r in (0, 1)]

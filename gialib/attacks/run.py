@@ -10,7 +10,7 @@ import torch
 from gialib.attacks.engine import Resume, invert
 from gialib.attacks.labels import infer_labels
 from gialib.attacks.params import SPACES
-from gialib.attacks.problem import InversionProblem
+from gialib.attacks.problem import InversionProblem, adversary_batch_order
 from gialib.attacks.spec import AttackSpec
 from gialib.fl.server import load_checkpoint
 from gialib.fl.update import ClientUpdate
@@ -26,8 +26,8 @@ def attack_labels(update: ClientUpdate, model: torch.nn.Module, spec: AttackSpec
 
     ``names``: the tensors the adversary uses (default: all in the update).
     """
-    if spec.threat.labels == "given":
-        return update.labels.clone()
+    if spec.threat.labels == "given":  # which labels, not their order in the client's data (sorted)
+        return update.labels.sort().values
     weight, bias = classifier_layer(model)
     if weight not in update.tensors:
         raise ValueError("label inference needs the classifier layer's tensors in the update")
@@ -56,7 +56,8 @@ def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackS
     shape = (update.num_examples, 3, ckpt["resolution"], ckpt["resolution"])
     ctx = {"num_classes": ckpt["num_classes"], "labels": labels, "device": device, **(context or {})}
     param = SPACES.get(spec.space)(shape, dict(spec.options), ctx).to(device)
-    problem = InversionProblem(model, update, spec.threat, names=names)
+    problem = InversionProblem(model, update, spec.threat, names=names,
+                               batch_order=adversary_batch_order(update.num_examples, seed))
     log.info("attack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s (%s), "
              "parameters %s (%d of %d tensors)", spec.space, spec.objective, spec.priors or "none",
              spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels, spec.parameters,

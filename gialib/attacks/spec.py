@@ -13,10 +13,12 @@ from gialib.spec import parse_spec
 class ThreatSpec:
     """What the adversary is granted beyond Level 0 (gradient, model, shapes, N).
 
-    ``labels``: ``given`` (read the victim's labels) or ``infer`` (restore them from
-    the last layer). ``knows_batch_size``: Level 3 client-side training details
-    (B, U, lr): the adversary unrolls the client's mini-batch steps; otherwise one
-    full-batch step stands in for the whole update. ``bn_statistics``: Level 4, the
+    ``labels``: ``given`` (read the victim's labels, as a multiset: sorted by class, not in
+    the client's data order) or ``infer`` (restore them from the last layer).
+    ``knows_batch_size``: Level 3 client-side training details (B, U, lr): the adversary
+    unrolls U mini-batch steps of size B, dealing its dummies into batches in its own seeded
+    order (which images share a batch, and the client's shuffle, are not granted); otherwise
+    one full-batch step stands in for the whole update. ``bn_statistics``: Level 4, the
     client's BatchNorm batch statistics (needed by the BN prior).
     """
 

@@ -38,6 +38,12 @@ class Fig10(Experiment):
     claim = ("gradient inversion only works in the early rounds: PSNR is high while the model "
              "under-fits and drops once test accuracy stabilises; IGSA is high in the phase where "
              "reconstruction works and drops to a low, fluctuating level when it fails.")
+    # What our IGSA is (the report's caption states it with the numbers).
+    igsa_note = ("IGSA here is our reconstruction of the paper's Eq. 9-10 (Sec. 5.1.1; the formulas are "
+                 "lost in our copy): the reciprocal of the layer-weighted mean Frobenius norm of the "
+                 "Jacobian of the input-to-gradient map (Hutchinson estimate at points around a few "
+                 "private images), so that, as the paper states, a higher IGSA means a smoother map and "
+                 "an easier target; the norm itself is the CSV's jacobian_norm.")
 
     @property
     def window(self) -> int:
@@ -65,8 +71,9 @@ class Fig10(Experiment):
                 ckpt = _model_path(cell, paths.CHECKPOINT)
                 metrics[key] = io.load_pt(ckpt, kind="checkpoint", required=("metrics",))["metrics"]
         keys = [_model_path(c, paths.IGSA) for c in cells]
-        df["igsa"] = [igsa[k]["igsa"] for k in keys]
-        df["igsa_std"] = [igsa[k]["igsa_std"] for k in keys]
+        # IGSA (higher = smoother: the paper's reading) and the Jacobian norm it is the reciprocal of
+        for column in ("igsa", "igsa_std", "jacobian_norm", "jacobian_norm_std"):
+            df[column] = [igsa[k][column] for k in keys]
         df["run.igsa_seconds"] = [igsa[k]["seconds"] for k in keys]
         df["test_accuracy"] = [metrics[k]["test_accuracy"] for k in keys]
         df["test_loss"] = [metrics[k]["test_loss"] for k in keys]
@@ -82,7 +89,7 @@ class Fig10(Experiment):
     def summarize(self, df: pd.DataFrame) -> str:
         from gialib.plots.training_stage import training_stage_markdown
 
-        return training_stage_markdown(df, title=self.title, window=self.window)
+        return training_stage_markdown(df, title=self.title, window=self.window, note=self.igsa_note)
 
     def finding(self, df: pd.DataFrame) -> str:
         """Per model: the attack, test accuracy and IGSA per window of rounds, and whether the
@@ -90,8 +97,9 @@ class Fig10(Experiment):
         from gialib.plots.tables import primary_metric
 
         metric = primary_metric(df)
-        lines = [f"{metric.upper()} (mean over {df['trial'].nunique()} trial(s)), test accuracy and "
-                 "IGSA of the global model, per window of rounds:", ""]
+        lines = [self.igsa_note, "",
+                 f"{metric.upper()} (mean over {df['trial'].nunique()} trial(s)), test accuracy and "
+                 "IGSA (higher = smoother) of the global model, per window of rounds:", ""]
         for model, part in df.groupby("model"):
             per = part.groupby(["window", "rounds"])[[metric, "test_accuracy", "igsa"]].mean()
             values = "; ".join(f"rounds {r}: {m:.3g} / {a:.2f} / {i:.3g}"

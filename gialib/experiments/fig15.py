@@ -17,9 +17,10 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gialib import io, paths
-from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, collect_scores
+from gialib.defenses import check_defense, uses_memory
+from gialib.experiments.base import EXPERIMENTS, Cell, Experiment, as_list, collect_scores
 from gialib.paths import UNDEFENDED
-from gialib.spec import parse_spec
+from gialib.spec import canonical, parse_spec
 from gialib.stats import HIGHER_IS_BETTER
 
 if TYPE_CHECKING:  # pandas is imported on use: the DAG build (which imports this) needs none
@@ -29,6 +30,22 @@ if TYPE_CHECKING:  # pandas is imported on use: the DAG build (which imports thi
 
 # The keys a training run is identified by in ``paths.CHECKPOINT`` (besides the round).
 _TRAINING_KEYS = ("dataset", "resolution", "model", "defense")
+
+# The column that tells attacked rows (one per attacked cell) from the utility-only rows (one per
+# FL run of a defence listed under ``utility_only``: trained and scored for accuracy, never attacked).
+ATTACKED = "attacked"
+
+# Why a memory defence is not attacked: fig15 attacks round 0, where error feedback has sent
+# nothing yet (its update is plain top-k's), and the defend stage cannot replay a client's
+# memory after round 0.
+MEMORY_REASON = ("its error-feedback memory is empty at round 0, so its attacked update there is plain "
+                 "top-k's, and a later round's memory is not replayed by the defend stage")
+
+
+def utility_only_reason(defense: str) -> str:
+    """Why ``defense`` is on the utility axis only (stated wherever its privacy columns would be)."""
+    return MEMORY_REASON if uses_memory(defense) else "listed under utility_only"
+
 
 # +1: a higher value means a better reconstruction (PSNR, SSIM); -1: a lower one (LPIPS).
 DIRECTION = {m: 1 if better else -1 for m, better in HIGHER_IS_BETTER.items()}
@@ -120,15 +137,43 @@ def reading(pts: pd.DataFrame, thresholds: dict[str, float], accuracy_drop: floa
 
 
 def accuracy_curves(df: pd.DataFrame) -> pd.DataFrame:
-    """Long table (defense, round, test_accuracy) from the rows' per-round JSON lists."""
+    """Long table (defense, family, round, test_accuracy) from the rows' per-round JSON lists
+    (attacked and utility-only runs alike)."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
     for defense, acc in df.groupby("defense", sort=True)["test_accuracy_per_round"].first().items():
         values = json.loads(acc) if isinstance(acc, str) else list(acc)
-        rows += [{"defense": defense, "round": r, "test_accuracy": a} for r, a in enumerate(values)
-                 if not (isinstance(a, float) and math.isnan(a))]
+        rows += [{"defense": defense, "family": family(defense), "round": r, "test_accuracy": a}
+                 for r, a in enumerate(values) if not (isinstance(a, float) and math.isnan(a))]
     return pd.DataFrame(rows)
+
+
+def attacked_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of attacked cells (every row of a table without utility-only runs)."""
+    return df[df[ATTACKED].astype(bool)] if ATTACKED in df else df
+
+
+def utility_points(df: pd.DataFrame, accuracy_drop: float) -> pd.DataFrame:
+    """One row per utility-only run: defence, family, setting, test accuracy, its drop from the
+    undefended run of the same model, whether it keeps utility, and why it is not attacked."""
+    import pandas as pd
+
+    columns = ["defense", "family", "setting", "test_accuracy", "accuracy_drop", "keeps_utility", "reason"]
+    if ATTACKED not in df:
+        return pd.DataFrame(columns=columns)
+    rows = df[~df[ATTACKED].astype(bool)]
+    base = attacked_rows(df)
+    base = base[base["defense"] == UNDEFENDED].groupby(["dataset", "resolution", "model"])
+    base = base["test_accuracy"].first()
+    out = rows[["dataset", "resolution", "model", "defense", "test_accuracy"]].copy()
+    drop = [base[(r.dataset, r.resolution, r.model)] - r.test_accuracy for r in out.itertuples()]
+    out["accuracy_drop"] = drop
+    out["family"] = out["defense"].map(family)
+    out["setting"] = out["defense"].map(setting)
+    out["keeps_utility"] = out["accuracy_drop"] <= accuracy_drop + 1e-9
+    out["reason"] = out["defense"].map(utility_only_reason)
+    return out[columns].reset_index(drop=True)
 
 
 @EXPERIMENTS.register("fig15")
@@ -138,8 +183,11 @@ class Fig15(Experiment):
     against the final test accuracy of that run.
 
     Settings beside the cell fields: ``reconstructed`` (the reconstruction threshold per
-    metric, the paper's blue line; LPIPS 0.1) and ``accuracy_drop`` (the largest accepted
-    drop of test accuracy from the undefended run, the paper's red line; 0.05 = 5 points).
+    metric, the paper's blue line; LPIPS 0.1), ``accuracy_drop`` (the largest accepted
+    drop of test accuracy from the undefended run, the paper's red line; 0.05 = 5 points) and
+    ``utility_only`` (defences whose FL runs are trained and scored for accuracy, never
+    attacked: no privacy point, no claim; error-feedback top-k, whose attacked update at
+    round 0 would be plain top-k's, must be listed here, not under ``defense``).
     """
 
     name = "fig15"
@@ -147,7 +195,7 @@ class Fig15(Experiment):
     x = "defense"
     hue = "attack"
     x_label = "defence"
-    options = ("reconstructed", "accuracy_drop")
+    options = ("reconstructed", "accuracy_drop", "utility_only")
     claim = ("most post-processing techniques defend against the strongest GIAs without "
              "significantly compromising accuracy; quantization gives the most favourable "
              "trade-off (defends with an accuracy drop of at most 5 % on ResNet-18 / CIFAR-100), "
@@ -172,7 +220,33 @@ class Fig15(Experiment):
         if UNDEFENDED not in {c.defense for c in cells}:
             raise ValueError(f"experiments.{self.name}.defense must include the undefended "
                              f"baseline {UNDEFENDED!r} (accuracy drops are measured from it)")
+        for defense in dict.fromkeys(c.defense for c in cells):
+            if uses_memory(defense):
+                rounds = sorted({c.round for c in cells if c.defense == defense})
+                raise ValueError(f"experiments.{self.name}.defense: {defense!r} keeps error-feedback memory; "
+                                 f"attacked at round(s) {rounds} it gives no privacy point of its own "
+                                 f"({MEMORY_REASON}): move it to experiments.{self.name}.utility_only "
+                                 "(trained for the accuracy axis only)")
+        self.utility_only(cells)
         return cells
+
+    def utility_only(self, cells: list[Cell] | None = None) -> list[str]:
+        """The ``utility_only`` defences, canonical, in config order (checked: valid specs, not
+        the baseline, not also attacked)."""
+        where = f"experiments.{self.name}.utility_only"
+        out = [canonical(d) for d in as_list(self.cfg.get("utility_only", []))]
+        attacked = {c.defense for c in (cells if cells is not None else self.cells())}
+        for defense in out:
+            try:
+                check_defense(defense)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from exc
+            if defense == UNDEFENDED or defense in attacked:
+                raise ValueError(f"{where}: {defense!r} is also attacked (under "
+                                 f"experiments.{self.name}.defense); list each defence once")
+        if len(set(out)) != len(out):
+            raise ValueError(f"{where}: a defence is listed twice")
+        return out
 
     def defenses(self) -> list[str]:
         """The configured defences, canonical, in config order (the order of tables and legends)."""
@@ -186,9 +260,13 @@ class Fig15(Experiment):
             raise ValueError(f"experiments.{self.name} needs the config's training.rounds") from None
 
     def trainings(self) -> list[dict[str, Any]]:
-        """The distinct FL runs of the cells (one per dataset, resolution, model and defence)."""
-        keys = sorted({tuple(getattr(c, k) for k in _TRAINING_KEYS) for c in self.cells()}, key=str)
-        return [dict(zip(_TRAINING_KEYS, k, strict=True)) for k in keys]
+        """The distinct FL runs: one per dataset, resolution, model and defence of the cells, and
+        one per such model and ``utility_only`` defence."""
+        cells = self.cells()
+        keys = {tuple(getattr(c, k) for k in _TRAINING_KEYS) for c in cells}
+        models = {tuple(getattr(c, k) for k in _TRAINING_KEYS[:-1]) for c in cells}
+        keys |= {(*m, d) for m in models for d in self.utility_only(cells)}
+        return [dict(zip(_TRAINING_KEYS, k, strict=True)) for k in sorted(keys, key=str)]
 
     def checkpoints(self, run: dict[str, Any]) -> list[str]:
         """Round 0 .. final round checkpoints of one run (their metrics: accuracy per round)."""
@@ -199,7 +277,10 @@ class Fig15(Experiment):
         return super().inputs() + [p for run in self.trainings() for p in self.checkpoints(run)]
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
-        """Scores and provenance (default collect), joined to the run's accuracy and (epsilon, delta)."""
+        """Scores and provenance (default collect), joined to the run's accuracy and (epsilon, delta);
+        then one row per utility-only run (``attacked`` false: accuracy only, scores empty)."""
+        import pandas as pd
+
         df = collect_scores(self, config)
         utility: dict[tuple, dict[str, Any]] = {}
         for run in self.trainings():
@@ -215,13 +296,19 @@ class Fig15(Experiment):
         # As recorded in each defended update by the defend stage (None: no DP guarantee).
         for column in ("epsilon", "delta"):
             df[column] = df.pop(f"provenance.update.privacy.{column}")  # moved, not copied
+        df[ATTACKED] = True
+        df["privacy"] = "measured"
+        extra = [{**run, **utility[tuple(run.values())], ATTACKED: False,
+                  "privacy": f"not measured: {utility_only_reason(run['defense'])}"}
+                 for run in self.trainings() if run["defense"] in set(self.utility_only())]
+        df = pd.concat([df, pd.DataFrame(extra, columns=list(df.columns))], ignore_index=True)
         df["reconstructed_threshold"] = json.dumps(self.thresholds(), sort_keys=True)
         df["accuracy_drop_limit"] = self.accuracy_drop()
         return df
 
     def _points(self, df: pd.DataFrame) -> pd.DataFrame:
-        """The trade-off points, attacks in order and defences in config order."""
-        pts = points(df, self.thresholds(), self.accuracy_drop())
+        """The trade-off points of the attacked rows, attacks in order and defences in config order."""
+        pts = points(attacked_rows(df), self.thresholds(), self.accuracy_drop())
         rank = {d: i for i, d in enumerate(self.defenses())}
         return pts.sort_values(["attack", "defense"], key=lambda c: c.map(rank) if c.name == "defense"
                                else c).reset_index(drop=True)
@@ -230,10 +317,11 @@ class Fig15(Experiment):
         from gialib.plots.tradeoff import tradeoff_markdown
 
         pts = self._points(df)
-        return tradeoff_markdown(df, pts, accuracy_curves(df),
+        return tradeoff_markdown(attacked_rows(df), pts, accuracy_curves(df),
                                  reading(pts, self.thresholds(), self.accuracy_drop()),
+                                 utility_points(df, self.accuracy_drop()),
                                  title=self.title, thresholds=self.thresholds(),
-                                 drop=self.accuracy_drop(), defenses=self.defenses())
+                                 drop=self.accuracy_drop(), defenses=self.defenses() + self.utility_only())
 
     # What the paper says each defence family does to the attack: clipping "has almost no
     # effect on GIAs"; the others defend.
@@ -244,6 +332,7 @@ class Fig15(Experiment):
         undefended one (paired: trial t attacks the same victims)."""
         from gialib.ledger import Claim
 
+        df = attacked_rows(df)  # a utility-only run makes no privacy claim
         out = []
         for attack in sorted(df[self.hue].unique()):
             for defense in self.defenses():
@@ -265,14 +354,27 @@ class Fig15(Experiment):
 
         pts = self._points(df)
         metric = pts["quality"].iloc[0]
-        head = (f"Attack quality: {metric.upper()}, mean over {df['trial'].nunique()} trial(s); "
+        attacked = attacked_rows(df)
+        head = (f"Attack quality: {metric.upper()}, mean over {attacked['trial'].nunique()} trial(s); "
                 f"utility: final test accuracy after {int(df['final_round'].iloc[0])} rounds.")
-        return ("\n".join([head, ""] + reading(pts, self.thresholds(), self.accuracy_drop())) + "\n"
-                + claims_finding(self.ledger(df)))
+        lines = [head, ""] + reading(pts, self.thresholds(), self.accuracy_drop())
+        utility = utility_points(df, self.accuracy_drop())
+        if len(utility):
+            lines += ["", "On the utility axis only (trained, never attacked: no privacy point and no "
+                      "claim; the privacy columns say *not measured*):", ""]
+            lines += [f"- {r.defense}: test accuracy {r.test_accuracy:.3f} (drop {r.accuracy_drop:+.3f}, "
+                      f"{'keeps' if r.keeps_utility else 'loses'} utility); not attacked because {r.reason}."
+                      for r in utility.itertuples()]
+        return "\n".join(lines) + "\n" + claims_finding(self.ledger(df))
+
+    def ledger(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The claims of the attacked rows (the utility-only rows have no scores)."""
+        return super().ledger(attacked_rows(df))
 
     def plot(self, df: pd.DataFrame, path: str) -> None:
         from gialib.plots.tradeoff import tradeoff_figure
 
-        tradeoff_figure(df, self._points(df), accuracy_curves(df), title=self.title,
+        tradeoff_figure(attacked_rows(df), self._points(df), accuracy_curves(df),
+                        utility_points(df, self.accuracy_drop()), title=self.title,
                         thresholds=self.thresholds(), drop=self.accuracy_drop(),
-                        defenses=self.defenses(), path=path)
+                        defenses=self.defenses() + self.utility_only(), path=path)

@@ -44,8 +44,10 @@ class Tab2(Experiment):
 
     name = "tab2"
     title = "Table II: attack quality vs. number of mini-batches N/B (B known or not)"
-    x = "local_updates"
-    x_label = "mini-batches N/B (= U)"
+    # The paper's axis: N/B (k), not U = E * k (the same only at E = 1); E is stated in the
+    # title and the axis label of every output (set per config in __init__).
+    x = "num_batches"
+    x_label = "mini-batches N/B"
     claim = ("when the adversary knows B and simulates the client's mini-batch steps, reconstruction "
              "succeeds for every N/B (LPIPS 0.05-0.09 on CIFAR-10); when it does not and matches "
              "one full-batch step, quality falls as N/B grows (LPIPS 0.066 at N/B = 1 to 0.116 at 5 "
@@ -62,6 +64,11 @@ class Tab2(Experiment):
         # k of each cell, as the sweep gave it (the CSV's column; never recomputed from N and B).
         self.batches_of: dict[Cell, int] = {}
         self.epochs = int(cfg.pop("epochs", 1))
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        e = f"E = {self.epochs} epoch{'s' if self.epochs > 1 else ''}"
+        self.title = f"{type(self).title}, {e}"
+        self.x_label = f"{type(self).x_label} ({e}: U = {self.epochs}·N/B local steps)"
         super().__init__(cfg, config)
 
     def sweep(self) -> dict[str, list[Any]]:
@@ -80,6 +87,13 @@ class Tab2(Experiment):
         cell = super().make_cell(v)
         self.batches_of[cell] = k
         return cell
+
+    def grid_tiles(self, cells: list[Cell], x: str, hue: str) -> tuple[list, str, str, list[str]]:
+        """The default tiles, each cell's fields with its N/B (the axis; not a path field)."""
+        tiles, x, hue, groups = super().grid_tiles(cells, "local_updates", hue)
+        tiles = [({**fields, "num_batches": self.batches_of[Cell(**fields)]}, truth, recon)
+                 for fields, truth, recon in tiles]
+        return tiles, self.x, hue, [g for g in groups if g not in ("batch_size", "local_updates")]
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
         df = super().collect(config)

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # The key of a checkpoint dict that lives only in the training job's memory, never in its
 # files: the error-feedback memory of every client (clients x model size).
 MEMORY = "memory"
+# BatchNorm in the forward passes of the run's clients: batch statistics, as a client training
+# in PyTorch's train() does. The attacked client's mode is the config's ``client.bn_mode``, a
+# separate, named setting (tests/test_bn_mode.py: with ``train`` its update equals the run's).
+RUN_BN_MODE = "train"
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def train_round(previous: str | dict[str, Any], data: ImageSet, norm: dict[str, 
         update, new_buffers = client_update(model, x, y, protocol="fedavg", batch_size=b,
                                             local_updates=u, lr=cfg.lr,
                                             seed=derive_seed(seed, rnd, k, 2),
-                                            shuffle=cfg.shuffle)
+                                            shuffle=cfg.shuffle, bn_mode=RUN_BN_MODE)
         g_k = generator(seed, rnd, k, 4)
         if memory is None:
             deltas.append(apply_defense(defense, update.tensors, g_k))

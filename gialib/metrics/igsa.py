@@ -12,9 +12,15 @@ parameters of one module, in forward order):
 Eq. (10): its Frobenius norm, averaged over S points x' drawn uniformly from the
 L2 ball of radius r around the input ("samples located within a radius r"), and
 over layers with a weighting vector w that favours shallow layers:
-``IGSA(x) = sum_l w_l * mean_{x' in B_r(x)} ||J_l(x')||_F``, ``sum_l w_l = 1``.
-The reported value is the mean over a few inputs x (one image per batch, as the
-attacked N = 1 client).
+``K(x) = sum_l w_l * mean_{x' in B_r(x)} ||J_l(x')||_F``, ``sum_l w_l = 1``
+(``jacobian_norm``). K measures how drastically the gradient changes with the input,
+which the paper calls oscillatory; the paper says "a higher IGSA value indicates [a]
+greater degree of smoothness, which makes it easier for the adversary" and, in its
+Fig. 10, that reconstruction works while IGSA is high. So IGSA must fall as K rises:
+we take ``IGSA(x) = 1 / K(x)`` (our reconstruction: the paper's exact transform is lost
+with its formulas). The reported values are means over a few inputs x (one image per
+batch, as the attacked N = 1 client): ``igsa`` (higher = smoother, as the paper's) and
+``jacobian_norm`` (higher = rougher), each with its sd over the inputs.
 
 Estimation, without materialising J (``|theta| x |x|`` entries): for Gaussian
 tangents v, ``E ||J_l v||^2 = ||J_l||_F^2`` (Hutchinson), and ``J v`` for every
@@ -25,7 +31,7 @@ client's forward uses (``bn_mode``: the batch's, without updating running
 statistics, or the running ones); dropout is off, so g is a deterministic
 function of x (IGSA of the mean map, not of one mask).
 The paper reads a high IGSA as an easy target (reconstruction succeeds while
-IGSA is high and fails once it drops); we report the number, not a reading.
+IGSA is high and fails once it drops); we report the numbers, not a reading.
 """
 
 from __future__ import annotations
@@ -146,11 +152,18 @@ def igsa(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: IGSA
         for s in range(cfg.samples):
             point = uniform_ball(x, cfg.radius, g)
             norms[i, s] = layer_jacobian_norms(m, point, y, cfg.probes, g, layers).double().cpu()
-    per_input = (norms.mean(1) * w).sum(1)
+    per_input = (norms.mean(1) * w).sum(1)  # K(x): the weighted Jacobian norm per input
     value = float(per_input.mean())
-    if not math.isfinite(value):
-        raise FloatingPointError(f"IGSA is not finite ({value}); per-layer norms {norms.mean((0, 1))}")
-    return {"igsa": value, "igsa_per_input": per_input.tolist(),
-            "igsa_std": float(per_input.std()) if len(per_input) > 1 else 0.0,
+    smooth = 1.0 / per_input  # IGSA(x) = 1 / K(x): higher = smoother, as the paper reads it
+    if not (math.isfinite(value) and bool(torch.isfinite(smooth).all())):
+        raise FloatingPointError(f"IGSA is not finite (Jacobian norm {value}); per-layer norms "
+                                 f"{norms.mean((0, 1))}")
+
+    def sd(t: torch.Tensor) -> float:
+        return float(t.std()) if len(t) > 1 else 0.0
+
+    return {"igsa": float(smooth.mean()), "igsa_per_input": smooth.tolist(), "igsa_std": sd(smooth),
+            "jacobian_norm": value, "jacobian_norm_per_input": per_input.tolist(),
+            "jacobian_norm_std": sd(per_input),
             "layers": [name for name, _ in layers], "weights": w.tolist(),
             "layer_norms": norms.mean((0, 1)).tolist(), "config": asdict(cfg), "bn_mode": bn_mode}

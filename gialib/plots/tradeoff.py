@@ -30,10 +30,15 @@ def _eps(value) -> str:
     return f"{value:.3g}"
 
 
-def tradeoff_markdown(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, reading: list[str], *,
-                      title: str, thresholds: dict[str, float], drop: float, defenses: list[str]) -> str:
-    """The trade-off table of ``pts``, the ``reading`` lines, and the accuracy per round of
-    ``curves`` (defences in the order of ``defenses``); ``df``: the target's rows."""
+NOT_MEASURED = "not measured"
+
+
+def tradeoff_markdown(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, reading: list[str],
+                      utility: pd.DataFrame, *, title: str, thresholds: dict[str, float], drop: float,
+                      defenses: list[str]) -> str:
+    """The trade-off table of ``pts`` (then one row per utility-only run of ``utility``, its
+    privacy columns *not measured*), the ``reading`` lines, and the accuracy per round of
+    ``curves`` (defences in the order of ``defenses``); ``df``: the target's attacked rows."""
     metric = pts["quality"].iloc[0]
     scores = [m for m in metrics_present(df)]
     rounds = int(df["final_round"].iloc[0])
@@ -55,9 +60,19 @@ def tradeoff_markdown(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame,
         "keeps utility": pts["keeps_utility"].map({True: "yes", False: "no"}),
         "best": pts["best"].map({True: "**best**", False: ""}),
     })
+    if len(utility):  # trained for the accuracy axis only: no attack, so no privacy numbers
+        table = pd.concat([table, pd.DataFrame({
+            "attack": "not attacked", "defence": utility["family"], "setting": utility["setting"],
+            "test accuracy": utility["test_accuracy"].map("{:.3f}".format),
+            "drop": utility["accuracy_drop"].map("{:+.3f}".format),
+            **{m: NOT_MEASURED for m in [*scores, "epsilon", "delta", "defended"]},
+            "keeps utility": utility["keeps_utility"].map({True: "yes", False: "no"}), "best": ""})],
+            ignore_index=True)
     lines += ["## Trade-off per defence and setting", "",
-              table.to_markdown(index=False, disable_numparse=True), "",
-              "## Reading", ""] + reading + [""]
+              table.to_markdown(index=False, disable_numparse=True), ""]
+    lines += [f"- *not attacked* ({r.defense}): privacy {NOT_MEASURED}; {r.reason}."
+              for r in utility.itertuples()]
+    lines += ["", "## Reading", ""] + reading + [""]
     wide = curves.pivot(index="defense", columns="round", values="test_accuracy").loc[
         [d for d in defenses if d in set(curves["defense"])]]
     wide.columns = [f"round {c}" for c in wide.columns]
@@ -66,11 +81,14 @@ def tradeoff_markdown(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame,
     return "\n".join(lines)
 
 
-def tradeoff_figure(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, *, title: str,
-                    thresholds: dict[str, float], drop: float, defenses: list[str], path: str) -> None:
-    """Attack quality vs final accuracy per metric, with the paper's lines, and accuracy per round."""
+def tradeoff_figure(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, utility: pd.DataFrame, *,
+                    title: str, thresholds: dict[str, float], drop: float, defenses: list[str],
+                    path: str) -> None:
+    """Attack quality vs final accuracy per metric, with the paper's lines, and accuracy per round.
+    The utility-only runs of ``utility`` have no attack quality: they appear as ticks on the
+    accuracy axis (marked "not attacked") and as accuracy curves."""
     metrics = [m for m in metrics_present(df) if m != "label_accuracy"]
-    families = sorted(pts["family"].unique(), key=lambda f: (f != UNDEFENDED, f))
+    families = sorted(set(pts["family"]) | set(curves["family"]), key=lambda f: (f != UNDEFENDED, f))
     colors = dict(zip(families, ["black"] + sns.color_palette("tab10", len(families)), strict=False))
     markers = dict(zip(sorted(pts["attack"].unique()), _MARKERS, strict=False))
     base = float(pts.loc[pts["family"] == UNDEFENDED, "test_accuracy"].iloc[0])
@@ -90,6 +108,12 @@ def tradeoff_figure(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, *
             ax.axhline(thresholds[metric], color="tab:blue", lw=1, ls="--")
             ax.text(ax.get_xlim()[0], thresholds[metric], " reconstruction threshold", fontsize=7,
                     va="bottom", color="tab:blue")
+        for r in utility.itertuples():  # accuracy only: a tick on the x axis, no attack quality
+            ax.plot(r.test_accuracy, 0.0, marker="|", ms=14, mew=2, color=colors[r.family],
+                    transform=ax.get_xaxis_transform(), clip_on=False)
+            ax.annotate(f"{r.setting} (not attacked)", (r.test_accuracy, 0.0),
+                        xycoords=("data", "axes fraction"), xytext=(2, 6), textcoords="offset points",
+                        fontsize=5, rotation=90, color=colors[r.family])
         ax.axvline(base - drop, color="tab:red", lw=1, ls="--")
         ax.text(base - drop, ax.get_ylim()[0], f"undefended - {drop:g} ", fontsize=7, va="bottom",
                 color="tab:red", rotation=90, ha="right")
@@ -102,8 +126,6 @@ def tradeoff_figure(df: pd.DataFrame, pts: pd.DataFrame, curves: pd.DataFrame, *
                               label="best trade-off"))
     axes[0][0].legend(handles=handles, fontsize=7, loc="best")
     ax = axes[0][-1]
-    curves = curves.copy()
-    curves["family"] = curves["defense"].map(dict(zip(pts["defense"], pts["family"], strict=False)))
     seen: dict[str, int] = {}
     for defense in [d for d in defenses if d in set(curves["defense"])]:
         rows = curves[curves["defense"] == defense]

@@ -13,7 +13,7 @@ from gialib.plots.figures import LABELS  # noqa: E402
 from gialib.plots.tables import fmt, lpips_computed  # noqa: E402
 
 _COLUMNS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS", "test_accuracy": "test accuracy",
-            "igsa": "IGSA"}
+            "igsa": "IGSA (higher = smoother)"}
 
 
 def _metrics(df: pd.DataFrame) -> list[str]:
@@ -27,7 +27,7 @@ def _windows(df: pd.DataFrame) -> pd.DataFrame:
     return g[_metrics(df)].agg(["mean", "std"]).reset_index()
 
 
-def training_stage_markdown(df: pd.DataFrame, *, title: str, window: int) -> str:
+def training_stage_markdown(df: pd.DataFrame, *, title: str, window: int, note: str = "") -> str:
     g = _windows(df)
     metrics = _metrics(df)
     rows = []
@@ -43,7 +43,7 @@ def training_stage_markdown(df: pd.DataFrame, *, title: str, window: int) -> str
              "accuracy from the round's checkpoint; IGSA (Sec. 5.1.1) from `results/igsa/` "
              f"(samples {df['igsa_config.samples'].iloc[0]}, probes {df['igsa_config.probes'].iloc[0]}, "
              f"radius {df['igsa_config.radius'].iloc[0]}, weighting "
-             f"{df['igsa_config.weighting'].iloc[0]}).", ""]
+             f"{df['igsa_config.weighting'].iloc[0]}). {note}".rstrip(), ""]
     lines += [f"- {s}" for s in sorted(df["lpips_status"].unique())] + [""]
     lines += [pd.DataFrame(rows).to_markdown(index=False), "", "## First vs. last window", ""]
     trend = []
