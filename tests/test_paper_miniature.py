@@ -143,7 +143,7 @@ def requested(cfg: dict) -> list[str]:
              get_experiment("fig15", cfg).score_path(defended)]
     for model, (_, target, attack) in FAMILIES.items():
         cell = next(c for c in cells[target] if c.model == model and c.attack == attack)
-        files.append(cell.path(paths.ATTACK))
+        files.append(get_experiment(target, cfg).attack_path(cell))
     return files
 
 
@@ -192,7 +192,7 @@ def test_every_rule_runs_to_the_end(run):
 @pytest.mark.slow
 def test_every_model_family_is_attacked(run):
     results, _, _ = run
-    attacked = {p.parts[-9] for p in (results / "attack").rglob("trial~0.pt")}
+    attacked = {p.parts[-9] for p in (results / "attack").rglob("trials~1.pt")}
     assert set(FAMILIES) <= attacked, f"families never attacked: {set(FAMILIES) - attacked}"
     trained = [p.parts[-3] for p in (results / "train").rglob("round~1.pt")]
     assert trained == ["vgg11"]
