@@ -74,7 +74,7 @@ def _same(a, b) -> None:
 def test_killed_attack_resumes_bit_identical(case, tmp_path, killed_at):
     shape = case[2]
     full = _invert(case, PixelParam(shape, {}, {}))
-    resume = Resume(str(tmp_path / "trial~0.pt.state"), EVERY, "attack A")
+    resume = Resume(str(tmp_path / "trials~1.pt.state"), EVERY, "attack A")
     with pytest.raises(Killed):
         _invert(case, KilledAt(shape, killed_at, _raise), resume)
     state = torch.load(resume.path, weights_only=True)["attack"]
@@ -82,7 +82,7 @@ def test_killed_attack_resumes_bit_identical(case, tmp_path, killed_at):
     assert (state["restart"], state["iteration"]) == divmod(killed_at, 40)[:1] + (20,)
     resumed = _invert(case, PixelParam(shape, {}, {}), resume)
     _same(resumed, full)
-    assert not (tmp_path / "trial~0.pt.state").exists()  # removed on success
+    assert not (tmp_path / "trials~1.pt.state").exists()  # removed on success
 
 
 def test_signal_saves_the_current_iteration_and_stops(case, tmp_path):
