@@ -322,6 +322,8 @@ def test_attack_runtime_comes_from_the_measured_time_of_its_model_and_device():
     unmeasured = STARTUP_MINUTES + math.ceil(24_000 * UNMEASURED_MS / 60_000)
     assert minutes("resnet18", device="cuda:0") == unmeasured
     assert minutes("resnet18", attempt=2) == 2 * minutes("resnet18")  # a retry asks for more
+    # a job of 3 trials: three attacks' time, one start-up
+    assert minutes("resnet18", trials=3) == STARTUP_MINUTES + math.ceil(3 * 24_000 * cpu["resnet18"] / 60_000)
     known_b = {"threat": {"knows_batch_size": True}}
     assert minutes("convnet", spec=known_b, local_updates=4) > minutes("convnet", local_updates=4)
     assert minutes("convnet", resolution=64) > minutes("convnet", resolution=32)
