@@ -72,7 +72,7 @@ class Resume:
     every: int
     fingerprint: str
     carry: dict | None = None
-    # Prefix of the progress lines (e.g. "trial 2/5"): which attack of a job a line is about.
+    # Prefix of the progress lines (e.g. "trial 1 (2 of 5)"): which trial of a job a line is about.
     label: str = ""
 
     def save(self, state: dict | None) -> None:
