@@ -151,8 +151,8 @@ def main() -> int:
                        seed=paper["seed"], device=args.device, threads=args.threads)
         with Peak(dev) as attack_peak:
             stages.attack(str(d / "attack.pt"), str(d / "shared.pt"), str(d / "round~1.pt"), spec,
-                          0, paper["seed"], args.device, args.threads)
-        record = torch.load(d / "attack.pt", weights_only=True)
+                          1, paper["seed"], args.device, args.threads)
+        record = torch.load(d / "attack.pt", weights_only=True)["trials"][0]
         saved_on_cpu = {f: cpu_only(d / f) for f in ("round~1.pt", "shared.pt", "attack.pt")}
 
     print(f"training round ({args.model}, {args.clients_per_round} of {args.num_clients} clients x "

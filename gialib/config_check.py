@@ -67,7 +67,7 @@ def check_config(config: dict[str, Any], enforce_lpips: bool = True) -> None:
     training = config["training"]
     if training["clients_per_round"] > training["num_clients"]:
         raise ConfigError("training.clients_per_round exceeds training.num_clients")
-    written: dict[str, tuple[str, Any]] = {}
+    written: dict[tuple[str, int], tuple[str, Any]] = {}
     for target in config["experiments"]:
         where = f"experiments.{target}"
         try:
@@ -195,16 +195,18 @@ def check_finite(config: dict[str, Any]) -> None:
             raise ConfigError(f"{where}: {value} is not a finite number")
 
 
-def check_unique_paths(where: str, cells: list, written: dict[str, tuple[str, Any]]) -> None:
-    """Distinct cells write distinct files, as the paths they name (no "." or ".." parts)."""
+def check_unique_paths(where: str, cells: list, written: dict[tuple[str, int], tuple[str, Any]]) -> None:
+    """Distinct cells write distinct trials of distinct files, as the paths they name (no "."
+    or ".." parts); an attack file holds trials 0..T-1 of one cell, for any T."""
     for cell in cells:
-        path = cell.path(paths.ATTACK)
+        path = cell.path(paths.ATTACK, trials="T")
         norm = os.path.normpath(path)
         if norm != path or path.count("/") != paths.ATTACK.count("/"):
             raise ConfigError(f"{where}: cell {cell} writes {path!r}, which is not a plain path")
-        seen = written.setdefault(norm, (where, cell))
+        seen = written.setdefault((norm, cell.trial), (where, cell))
         if seen[1] != cell:
-            raise ConfigError(f"{where}: cell {cell} and {seen[0]}'s cell {seen[1]} both write {path}")
+            raise ConfigError(f"{where}: cell {cell} and {seen[0]}'s cell {seen[1]} both write trial "
+                              f"{cell.trial} of {path}")
 
 
 def preflight(config: dict[str, Any], local: bool = True) -> None:

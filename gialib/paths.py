@@ -26,8 +26,9 @@ TRUTH = ROOT + "/capture/" + CLIENT + "/truth.pt"
 DEFEND = ROOT + "/defend/" + CLIENT + "/shared.pt"
 # The defence spec of no post-processing: its "defended" update is the captured one.
 UNDEFENDED = "none"
-# One reconstruction per trial: attacks are the expensive jobs, one per trial and GPU.
-ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trial~{trial}.pt"
+# The reconstructions of trials 0 .. trials-1 of one attack on one client cell: one job runs
+# them one after another, so Python, torch and the model start once, not once per trial.
+ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trials~{trials}.pt"
 # The scores of trials 0 .. trials-1 of one attack on one client cell.
 SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trials~{trials}.json"
 

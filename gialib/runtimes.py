@@ -5,9 +5,10 @@ old 50 ms per iteration) asks a ResNet-152 for as little time as a ConvNet, and 
 job cut at its limit is cut at the same place on every retry. Here each model
 family has the time one GIA-O iteration took (``MS_PER_ITERATION``: 32 px, one
 image, full gradient, measured with ``measure`` below), scaled to the cell:
-pixels, images, the client steps a known-B adversary unrolls, iterations and
-restarts. A retry (Snakemake's ``attempt``) asks for that many times more, and
-the attack resumes from its saved state, so a slower machine still finishes.
+pixels, images, the client steps a known-B adversary unrolls, iterations,
+restarts and the trials the job runs one after another. A retry (Snakemake's
+``attempt``) asks for that many times more, and the attack resumes from its saved
+state, so a slower machine still finishes.
 
 Re-measure on your own hardware and replace the rows of your device:
 
@@ -54,7 +55,8 @@ MS_PER_ITERATION: dict[str, dict[str, float]] = {
 }
 # A device / model pair not in the table: the old constant, generous for a GPU at 32 px.
 UNMEASURED_MS = 50.0
-# Job start-up (imports, reading the update and checkpoint, building the model).
+# Job start-up (imports, reading the update and checkpoint, building the model): once per
+# job, however many trials it runs.
 STARTUP_MINUTES = 10
 
 
@@ -65,15 +67,15 @@ def ms_per_iteration(model: str, device: str) -> float:
 
 
 def attack_minutes(spec: dict[str, Any], model: str, device: str, resolution: int, num_examples: int,
-                   local_updates: int, attempt: int = 1) -> int:
-    """Minutes to request for one attack job (``spec``: an ``attacks`` entry), ``attempt``
-    times the estimate on the ``attempt``-th try."""
+                   local_updates: int, trials: int = 1, attempt: int = 1) -> int:
+    """Minutes to request for one attack job of ``trials`` trials (``spec``: an ``attacks``
+    entry), ``attempt`` times the estimate on the ``attempt``-th try."""
     from gialib.attacks.spec import AttackSpec
 
     attack = AttackSpec.from_dict(spec)  # the attack keys' defaults are written there only
     steps = local_updates if attack.threat.knows_batch_size else 1
     scale = (resolution / REFERENCE["resolution"]) ** 2 * num_examples / REFERENCE["num_examples"]
-    iterations = attack.iterations * attack.restarts
+    iterations = attack.iterations * attack.restarts * trials
     minutes = iterations * ms_per_iteration(model, device) * scale * steps / 60_000
     return attempt * (STARTUP_MINUTES + math.ceil(minutes))
 

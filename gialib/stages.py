@@ -125,18 +125,29 @@ def defend(output: str, update: str, defense: str, seed: int) -> None:
     ClientUpdate.save_trials(updates, output)
 
 
-def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], trial: int, seed: int,
+def attack(output: str, update: str, checkpoint: str, spec: dict[str, Any], trials: int, seed: int,
            device: str, threads: int, generator: str | None = None) -> None:
-    """Trial ``trial``: reconstruct its victim's images from that trial's update in ``update``.
-    ``generator``: the trained generator file a GIA-L attack (space latent) optimises over."""
-    from gialib.attacks.run import run_attack
+    """Trials 0 .. ``trials``-1, in one process: reconstruct each trial's victim images from
+    that trial's update in ``update``; ``output`` holds the records in trial order. Trial t is
+    seeded as it always was, so each record does not depend on how many trials a job runs.
+    ``generator``: the trained generator file a GIA-L attack (space latent) optimises over.
+
+    A killed job resumes from ``<output>.state`` (its finished trials and the running trial's
+    state), which is removed only after ``output`` is written."""
+    from pathlib import Path
+
+    from gialib.attacks.run import run_trials
     from gialib.attacks.spec import AttackSpec
 
+    if trials < 1:
+        raise ValueError(f"an attack job needs at least one trial, got {trials}")
     dev = runtime.setup(threads, device)
-    record = run_attack(update, trial, checkpoint, AttackSpec.from_dict(spec),
-                        runtime.derive_seed(seed, trial, 31), dev, context={"generator_file": generator},
-                        state_file=f"{output}.state")
-    io.save_pt(record, output)
+    state = f"{output}.state"
+    records = run_trials(update, checkpoint, AttackSpec.from_dict(spec),
+                         [runtime.derive_seed(seed, t, 31) for t in range(trials)], dev,
+                         context={"generator_file": generator}, state_file=state)
+    io.save_trials(records, output)
+    Path(state).unlink(missing_ok=True)
 
 
 def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: str, data: str,
@@ -169,11 +180,12 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     io.save_pt(ckpt, output)
 
 
-def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any], device: str = "cpu",
+def score(output: str, attack: str, truth: str, metrics: dict[str, Any], device: str = "cpu",
           threads: int = 1) -> None:
-    """PSNR / SSIM / LPIPS of the reconstructions of trials 0, 1, ... (``attacks``, in trial
-    order) against trial-wise truth; each trial's provenance is its attack record's. LPIPS's
-    network runs on ``device``; PSNR and SSIM on the CPU (a few images: not worth a copy)."""
+    """PSNR / SSIM / LPIPS of every trial's reconstruction in ``attack`` (the attack job's
+    file, trials 0, 1, ...) against trial-wise truth; each trial's provenance is its attack
+    record's. LPIPS's network runs on ``device``; PSNR and SSIM on the CPU (a few images:
+    not worth a copy)."""
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
     from gialib.metrics.score import DeviceLPIPS, score_reconstruction
 
@@ -185,8 +197,8 @@ def score(output: str, attacks: list[str], truth: str, metrics: dict[str, Any], 
         log.warning(status)
     versions = runtime.versions()
     out = []
-    for trial, attack in enumerate(attacks):
-        rec = io.load_pt(attack, kind="attack", required=("images", "labels", "spec", "update"))
+    for trial in range(len(io.load_trials(attack, kind="attack"))):
+        rec = io.load_trial(attack, trial, kind="attack", required=("images", "labels", "spec", "update"))
         gt = io.load_trial(truth, trial, kind="truth", required=("images", "labels"))
         row = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips,
                                    status)

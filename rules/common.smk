@@ -52,11 +52,12 @@ def target_outputs(target):
 
 def attack_runtime(wildcards, attempt):
     """Minutes for an attack job: the measured ms per iteration of its model on the config's
-    device (gialib.runtimes), scaled to the cell, times the attempt (a retry resumes from the
-    attack's saved state with more time). Override with `set-resources: attack:runtime=...`."""
+    device (gialib.runtimes), scaled to the cell and its trials, times the attempt (a retry
+    resumes from the job's saved state with more time). Override with
+    `set-resources: attack:runtime=...`."""
     return attack_minutes(config["attacks"][wildcards.attack], wildcards.model, config["device"],
                           int(wildcards.resolution), int(wildcards.num_examples),
-                          int(wildcards.local_updates), attempt)
+                          int(wildcards.local_updates), int(wildcards.trials), attempt)
 
 
 # Per attack name, computed once: the paper DAG asks for them in thousands of jobs.
@@ -70,11 +71,6 @@ CAPTURE_TRIALS = trials_per_client(config)
 def capture_trials(w):
     """Trials of this client cell; one for a cell no target names (a file asked for by hand)."""
     return CAPTURE_TRIALS.get(paths.CLIENT.format(**w), 1)
-
-
-def score_attacks(w):
-    """The reconstructions of trials 0 .. trials-1 a score file scores, in trial order."""
-    return [paths.ATTACK.format(**w, trial=t) for t in range(int(w.trials))]
 
 
 def shared_update(w):

@@ -1,6 +1,6 @@
 rule score:
     input:
-        attacks=score_attacks,
+        attack=paths.ATTACK,
         truth=paths.TRUTH,
     output:
         paths.SCORE,

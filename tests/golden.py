@@ -7,7 +7,10 @@ digest covers:
 - CSV tables (``results/tables/*.csv``): one sha256 per column (its values as CSV
   text, in row order), so a column that a refactoring removes or renames is
   compared by name through an explicit map, not hidden in one file hash.
-- score JSONs and attack ``.pt`` records: one sha256 of the canonical content.
+- score JSONs and attack ``.pt`` records: one sha256 of the canonical content. An attack
+  job's file holds every trial of its cell (``.../{attack}/trials~T.pt``, issue 15); each
+  trial's record is digested under the per-trial name it had before
+  (``.../{attack}/trial~t.pt``), so a record that changed shows as that trial's.
 
 Left out everywhere, because they are not results: wall-clock times (keys and
 columns named ``*seconds``) and the LPIPS status text (it names a path on the
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -83,8 +87,28 @@ def digests(results: Path, translate: Callable[[str], str] = str) -> dict[str, A
     for p in sorted((results / "score").rglob("*.json")):
         files[translate(str(p.relative_to(results)))] = _sha(_canonical(json.loads(p.read_text())))
     for p in sorted((results / "attack").rglob("*.pt")):
-        files[translate(str(p.relative_to(results)))] = _sha(_canonical(torch.load(p, weights_only=True)))
+        for name, record in attack_records(p.relative_to(results), torch.load(p, weights_only=True)):
+            digest = _sha(_canonical(record))
+            # Two files of one cell (trials~3 and trials~4 of two targets) hold one trial alike.
+            if files.setdefault(translate(name), digest) != digest:
+                raise ValueError(f"trial {name} differs between the attack files of its cell")
     return {"tables": tables, "files": files}
+
+
+_TRIALS_FILE = re.compile(r"^(?P<dir>.*)/trials~(?P<trials>\d+)\.pt$")
+
+
+def attack_records(path: Path, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(per-trial name, record) of an attack file: one record per file in the layout of one
+    job per trial, every trial of ``trials~T.pt`` under ``trial~t.pt`` in the layout of one
+    job per cell (trial t of a T-trial file equals the old file of trial t)."""
+    m = _TRIALS_FILE.match(str(path))
+    if m is None:
+        return [(str(path), obj)]
+    records = obj["trials"]
+    if len(records) != int(m["trials"]):
+        raise ValueError(f"{path} holds {len(records)} trial(s), not {m['trials']}")
+    return [(f"{m['dir']}/trial~{t}.pt", record) for t, record in enumerate(records)]
 
 
 if __name__ == "__main__":

@@ -136,13 +136,11 @@ def test_capture_igsa_attack_score(files, tmp_path, monkeypatch, device):
     inverted = Spy(monkeypatch, attack_run, "invert", lambda problem, param, labels, *a, **k:
                    where(problem.model) | where(param) | {labels.device.type}
                    | {t.device.type for t in problem.target})
-    attacks = []
-    for trial in range(2):
-        attacks.append(tmp_path / f"attack{trial}.pt")
-        stages.attack(str(attacks[-1]), str(shared), str(r0),
-                      {"priors": {"tv": 0.01}, "iterations": 2, "log_every": 1,
-                       "threat": {"bn_statistics": True}}, trial, 0, device, 1)
-        assert_saved_on_cpu(attacks[-1])
+    attack = tmp_path / "attack.pt"  # both trials, one job
+    stages.attack(str(attack), str(shared), str(r0),
+                  {"priors": {"tv": 0.01}, "iterations": 2, "log_every": 1,
+                   "threat": {"bn_statistics": True}}, 2, 0, device, 1)
+    assert_saved_on_cpu(attack)
     assert inverted.devices() == {device}
 
     weights = tmp_path / "alexnet.pth"  # a backbone file of the right keys (values: random)
@@ -151,7 +149,7 @@ def test_capture_igsa_attack_score(files, tmp_path, monkeypatch, device):
     torch.save(torchvision.models.alexnet(weights=None).state_dict(), weights)
     scored = Spy(monkeypatch, LPIPS, "__call__",
                  lambda self, a, b: where(self.model) | {a.device.type, b.device.type})
-    stages.score(output=str(tmp_path / "score.json"), attacks=[str(a) for a in attacks],
+    stages.score(output=str(tmp_path / "score.json"), attack=str(attack),
                  truth=str(truth), device=device,
                  metrics={"lpips": "required", "lpips_net": "alex", "lpips_weights": str(weights)})
     assert scored.devices() == {device}
@@ -184,7 +182,7 @@ def test_generator_and_latent_attack(files, tmp_path, monkeypatch, device):
                    where(problem.model) | where(param) | where(param.generator))
     spec = {"space": "latent", "iterations": 2, "log_every": 1,
             "options": {"generator": GeneratorConfig(name="g", **GENERATOR).to_dict()}}
-    stages.attack(str(tmp_path / "latent.pt"), str(shared), str(r0), spec, 0, 0, device, 1,
+    stages.attack(str(tmp_path / "latent.pt"), str(shared), str(r0), spec, 1, 0, device, 1,
                   generator=str(out))
     assert inverted.devices() == {device}
     assert_saved_on_cpu(tmp_path / "latent.pt")
@@ -222,10 +220,11 @@ STAGE_CALLS = {
         generators={"g": GENERATOR}, seed=0, threads=1, device="cuda"),
     "igsa": lambda f, t: stages.igsa(str(t / "i.json"), str(t / "r0.pt"), str(f / "data.pt"), {},
                                      "eval", 0, "cuda", 1),
-    "attack": lambda f, t: stages.attack(str(t / "a.pt"), str(t / "s.pt"), str(t / "r0.pt"), {}, 0,
+    "attack": lambda f, t: stages.attack(str(t / "a.pt"), str(t / "s.pt"), str(t / "r0.pt"), {}, 1,
                                          0, "cuda", 1),
-    "score": lambda f, t: stages.score(output=str(t / "x.json"), attacks=[], truth=str(t / "t.pt"),
-                                       metrics={"lpips": "off", "lpips_net": "alex"}, device="cuda"),
+    "score": lambda f, t: stages.score(output=str(t / "x.json"), attack=str(t / "a.pt"),
+                                       truth=str(t / "t.pt"), device="cuda",
+                                       metrics={"lpips": "off", "lpips_net": "alex"}),
 }
 
 

@@ -133,10 +133,31 @@ def test_the_comparison_can_fail(where, mini_runs):
         GOLDEN.update(original)
 
 
-def test_paper_dry_run_builds_the_same_job_count():
+def attack_jobs(config: dict) -> tuple[int, int]:
+    """The paper DAG's attack jobs in the layout of the golden run (one per trial: each
+    (client cell, attack, trial) once) and in the current one (one per client cell, attack
+    and the target's trials T: ``Experiment.attack_path``)."""
+    from gialib import paths
+    from gialib.experiments import get_experiment
+
+    per_trial, per_job = set(), set()
+    for target in config["experiments"]:
+        exp = get_experiment(target, config)
+        for cell in exp.cells():
+            per_trial.add((cell.path(paths.CLIENT), cell.attack, cell.trial))
+            per_job.add(exp.attack_path(cell))
+    return len(per_trial), len(per_job)
+
+
+def test_paper_dry_run_builds_the_same_jobs_but_one_attack_job_per_cell():
+    """The same DAG as the golden run's, but for the attack rule (issue 15): its one job per
+    trial became one job per client cell, attack and trials T."""
     out = snakemake("-n", "all", "--configfile", "config/paper.yaml")
-    total = re.search(r"^total\s+(\d+)$", out.stdout + out.stderr, re.MULTILINE)
-    assert total and int(total.group(1)) == GOLDEN["paper_dry_run_jobs"], (out.stdout + out.stderr)[-2000:]
+    text = out.stdout + out.stderr
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", text, re.MULTILINE))
+    per_trial, per_job = attack_jobs(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    assert per_job < per_trial and int(counts["attack"]) == per_job, text[-2000:]
+    assert int(counts["total"]) == GOLDEN["paper_dry_run_jobs"] - per_trial + per_job, text[-2000:]
 
 
 def test_same_config_gives_byte_identical_tables(mini_runs):

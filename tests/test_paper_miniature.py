@@ -29,6 +29,7 @@ import pytest
 import torch
 import yaml
 
+from gialib.io import load_trial
 from tests.conftest import REPO, snakemake
 
 # The rules of the workflow that run a script, and the target rule the run builds whole.
@@ -168,9 +169,9 @@ def requested(cfg: dict) -> list[str]:
              get_experiment("fig15", cfg).score_path(defended)]
     for model, (_, target, attack) in FAMILIES.items():
         cell = next(c for c in cells[target] if c.model == model and c.attack == attack)
-        files.append(cell.path(paths.ATTACK))
+        files.append(get_experiment(target, cfg).attack_path(cell))
     tab1 = next(c for c in cells["tab1"] if c.attack == "G_TV")
-    files.append(replace(tab1, attack=BIGGAN_ATTACK).path(paths.ATTACK))
+    files.append(get_experiment("tab1", cfg).attack_path(replace(tab1, attack=BIGGAN_ATTACK)))
     return files
 
 
@@ -219,12 +220,11 @@ def test_every_rule_runs_to_the_end(run):
 @pytest.mark.slow
 def test_every_model_family_is_attacked(run):
     results, _, _ = run
-    attacked = {p.parts[-9] for p in (results / "attack").rglob("trial~0.pt")}
+    attacked = {p.parts[-9] for p in (results / "attack").rglob("trials~1.pt")}
     assert set(FAMILIES) <= attacked, f"families never attacked: {set(FAMILIES) - attacked}"
-    biggan = [p for p in (results / "attack").rglob("trial~0.pt") if p.parts[-2] == BIGGAN_ATTACK]
+    biggan = [p for p in (results / "attack").rglob("trials~1.pt") if p.parts[-2] == BIGGAN_ATTACK]
     assert len(biggan) == 1, "the BigGAN-deep attack never ran"
-    record = torch.load(biggan[0], weights_only=True)
-    assert torch.isfinite(record["images"]).all()
+    assert torch.isfinite(load_trial(biggan[0], 0, required=("images",))["images"]).all()
     trained = [p.parts[-3] for p in (results / "train").rglob("round~1.pt")]
     assert trained == ["vgg11"]
     assert not list((results / "train").rglob(".rounds.partial"))  # resume folders removed

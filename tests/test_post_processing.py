@@ -215,5 +215,5 @@ def test_defence_runs_in_training_and_on_the_attacked_update(mini_fig15):
         grid = v / captured["tensors"][k].abs().max() * levels(2)
         assert torch.allclose(grid, grid.round(), atol=1e-5), k
         assert not torch.equal(v, captured["tensors"][k]), k
-    attack_log = mini_fig15 / "logs/attack" / base / cell / "G_TV/trial~0.log"
+    attack_log = mini_fig15 / "logs/attack" / base / cell / "G_TV/trials~1.log"
     assert "attack done" in attack_log.read_text()

@@ -53,8 +53,9 @@ def test_profile_runs_jobs_through_sbatch_and_matches_local(cluster, mini_runs, 
 
 def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_result(cluster, tmp_path):
     """The profile's warning signal (SIGUSR1, as `--signal=USR1@120` sends it before the time
-    limit), sent by hand mid-attack: the attack saves its state and stops, Snakemake submits
-    the job again (profile `retries`), and the retry resumes to the uninterrupted result."""
+    limit), sent by hand in the second trial of an attack job: the attack saves its state
+    (the first trial's record with it) and stops, Snakemake submits the job again (profile
+    `retries`), and the retry resumes that trial to the uninterrupted result."""
     import re
     import shutil
     import signal
@@ -66,11 +67,11 @@ def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_res
 
     cfg = yaml.safe_load(MINI.read_text())
     cfg["attacks"]["G_TV"].update(iterations=1500, log_every=20)
-    cfg["experiments"]["tab1"]["local_updates"] = 1
+    cfg["experiments"]["tab1"].update(local_updates=1, trials=2)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     cell = ("mini/resolution~16/convnet+width=4/none/round~1/fedavg/num_examples~2/batch_size~2/"
-            "local_updates~1/G_TV/trial~0")
+            "local_updates~1/G_TV/trials~2")
     attack, log = f"results/attack/{cell}.pt", f"results/logs/attack/{cell}.log"
     local, remote = tmp_path / "local", tmp_path / "slurm"
     snakemake("--cores", "1", attack, "--configfile", str(config), "--directory", str(local))
@@ -85,7 +86,8 @@ def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_res
                             cwd=REPO, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     deadline = time.monotonic() + 900
-    while not ((remote / log).is_file() and "iteration 60/1500" in (remote / log).read_text()):
+    while not ((remote / log).is_file()
+               and "trial 1 (2 of 2): restart 0 iteration 60/1500" in (remote / log).read_text()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()[-3000:]
         time.sleep(0.5)
     running = [j for j in cluster.jobs() if j["state"] == "RUNNING"]
@@ -94,12 +96,15 @@ def test_attack_signalled_before_its_time_limit_resumes_to_the_uninterrupted_res
                    env=cluster.env, check=True)
     out, _ = proc.communicate(timeout=max(1, deadline - time.monotonic()))
     assert proc.returncode == 0, out[-3000:]
-    resumed = re.search(r"resuming from \S+: restart 0, iteration (\d+)", (remote / log).read_text())
-    assert resumed, "the retry started from zero"
-    a = torch.load(local / attack, weights_only=True)
-    b = torch.load(remote / attack, weights_only=True)
-    assert torch.equal(a["images"], b["images"]) and a["loss"] == b["loss"]
+    text = (remote / log).read_text()
+    resumed = re.search(r"trial 1 \(2 of 2\): resuming from \S+: restart 0, iteration (\d+)", text)
+    assert resumed and "1 of 2 trial(s) done" in text, "the retry started from zero"
+    a = torch.load(local / attack, weights_only=True)["trials"]
+    b = torch.load(remote / attack, weights_only=True)["trials"]
+    assert len(a) == len(b) == 2
+    for x, y in zip(a, b, strict=True):
+        assert torch.equal(x["images"], y["images"]) and x["loss"] == y["loss"]
     jobs = [j for j in cluster.jobs() if j["id"] not in before and j["name"] != "wrap"]
     assert len(jobs) == 2, jobs  # the cut job and its retry
-    print(f"SLURM attack signalled mid-run, resumed at iteration {resumed[1]} of 1500 by its retry: "
+    print(f"SLURM attack signalled in trial 1, resumed at iteration {resumed[1]} of 1500 by its retry: "
           f"{time.monotonic() - start:.0f}s for both jobs; result equal to the local run's")

@@ -24,11 +24,11 @@ def _record(path: Path, seconds: float, rss: float | None = None, cpu: float | N
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     logs = tmp_path / "results" / "logs"
-    _record(logs / "attack/packaged/a/trial~0.benchmark.tsv", 30.0, rss=500.0, cpu=29.0)
-    _record(logs / "attack/packaged/a/trial~1.benchmark.tsv", 50.0, rss=700.0, cpu=48.0)
+    _record(logs / "attack/packaged/a/trials~2.benchmark.tsv", 30.0, rss=500.0, cpu=29.0)
+    _record(logs / "attack/packaged/b/trials~2.benchmark.tsv", 50.0, rss=700.0, cpu=48.0)
     _record(logs / "score/packaged/a/trials~2.benchmark.tsv", 4.0, rss=300.0, cpu=3.5)
     _record(logs / "provenance/run/config.benchmark.tsv", 0.5)  # not sampled: NA columns
-    (logs / "attack/packaged/a/trial~0.log").write_text("not a benchmark file\n")
+    (logs / "attack/packaged/a/trials~2.log").write_text("not a benchmark file\n")
     return logs
 
 

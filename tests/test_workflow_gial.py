@@ -29,7 +29,7 @@ def test_tab2_paths_and_columns(run):
     assert (table["provenance.attack.options.generator.name"] == "tiny").all()
     assert "What knowing B buys" in (run / "tables/tab2.md").read_text()
     assert (run / "attack/mini/resolution~16/convnet+width=4/none/round~0/fedavg/num_examples~2"
-            "/batch_size~1/local_updates~2/G_gen_knownB/trial~0.pt").is_file()
+            "/batch_size~1/local_updates~2/G_gen_knownB/trials~1.pt").is_file()
 
 
 def test_fig8_views(run):

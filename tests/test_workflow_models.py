@@ -38,7 +38,7 @@ def test_tab3_reports_the_nin_blocks_parameter_share(run):
     assert (full["variant"], block["variant"]) == ("Full", "#1 NIN block")
     assert full["parameter_share"] == 1.0 and 0 < block["parameter_share"] < 0.05
     assert full["parameters"] == full["model_parameters"] > block["parameters"]
-    log = next((run / "logs/attack").rglob("G_TV@nin1/trial~0.log")).read_text()
+    log = next((run / "logs/attack").rglob("G_TV@nin1/trials~*.log")).read_text()
     assert "parameters nin+block=1" in log
 
 

@@ -3,6 +3,6 @@ from gialib import runtime, stages
 
 p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):
-    stages.score(output=snakemake.output[0], attacks=list(snakemake.input.attacks),
+    stages.score(output=snakemake.output[0], attack=snakemake.input.attack,
                  truth=snakemake.input.truth, metrics=dict(p.metrics), device=p.device,
                  threads=snakemake.threads)

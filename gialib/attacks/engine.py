@@ -9,8 +9,9 @@ step, and restarts of which the lowest final loss is kept.
 A long attack survives a kill: with a ``Resume``, it saves its whole state (the
 variables, optimiser, scheduler, random state, best restart so far, history and
 iteration) every ``Resume.every`` iterations with an atomic write, continues from
-that file when it exists and fits this attack, and removes it when done. A resumed
-attack ends bit-identical to an uninterrupted one (same device and threads). On
+that file when it exists and fits this attack, and removes it when done (a job of
+several trials keeps the file, with its finished trials in it: ``Resume.carry``). A
+resumed attack ends bit-identical to an uninterrupted one (same device and threads). On
 SIGTERM or SIGUSR1 (a time limit, a preemption, SLURM's warning signal) or when
 the parent process (Snakemake) is gone, it saves its state at the end of the
 iteration and stops with ``AttackInterrupted``: it never writes a result.
@@ -57,11 +58,25 @@ class InversionResult:
 class Resume:
     """Where an attack keeps its state, how often it saves it, and what the state must
     have been made for (``fingerprint``: the spec, seed and update; a state file of
-    another attack is not resumed)."""
+    another attack is not resumed).
+
+    The file holds ``{"attack": state, **carry}``. ``carry`` None: the file is this
+    attack's alone and is removed when it ends. Otherwise ``carry`` is written with every
+    state and the file is left when the attack ends: a job of several trials keeps its
+    finished trials there (``gialib.attacks.run.run_trials``), so one atomic write always
+    holds both the trials before and the running trial's state, and the job rewrites the
+    file once this trial's result joins them.
+    """
 
     path: str
     every: int
     fingerprint: str
+    carry: dict | None = None
+    # Prefix of the progress lines (e.g. "trial 1 (2 of 5)"): which trial of a job a line is about.
+    label: str = ""
+
+    def save(self, state: dict | None) -> None:
+        io.save_pt({**(self.carry or {}), "attack": state}, self.path)
 
 
 class AttackInterrupted(RuntimeError):
@@ -110,15 +125,23 @@ def _load_state(resume: Resume) -> dict | None:
     """The saved state of this attack, or None (no file, or one made for another attack)."""
     if not Path(resume.path).is_file():
         return None
-    state = io.load_pt(resume.path, kind="attack state",
-                       required=("fingerprint", "restart", "iteration", "param", "optimizer"))
+    state = io.load_pt(resume.path, kind="attack state", required=("attack",))["attack"]
+    if state is None:  # a job's file between two trials: no attack running
+        return None
+    missing = [k for k in ("fingerprint", "restart", "iteration", "param", "optimizer") if k not in state]
+    if missing:
+        raise ValueError(f"attack state file {resume.path} lacks key(s) {missing}")
     if state["fingerprint"] != resume.fingerprint:
         log.warning("state file %s was saved by another attack (spec, seed or update differ): "
                     "starting from iteration 0", resume.path)
         return None
-    log.info("resuming from %s: restart %d, iteration %d", resume.path, state["restart"],
-             state["iteration"])
+    log.info("%sresuming from %s: restart %d, iteration %d", _prefix(resume), resume.path,
+             state["restart"], state["iteration"])
     return state
+
+
+def _prefix(resume: Resume | None) -> str:
+    return f"{resume.label}: " if resume is not None and resume.label else ""
 
 
 def _random_state(device: torch.device) -> dict:
@@ -157,13 +180,14 @@ def invert(problem: InversionProblem, param: ImageParam, labels: torch.Tensor, s
 
     ``resume``: save the state there every ``resume.every`` iterations, start from it if
     present, stop with ``AttackInterrupted`` (state saved) on SIGTERM / SIGUSR1 or when the
-    parent process dies, and remove it at the end.
+    parent process dies, and remove it at the end (unless it carries a job's other trials).
     """
     objective = OBJECTIVES.get(spec.objective)(problem.target)
     priors = [(PRIORS.get(name)(), float(w)) for name, w in sorted(spec.priors.items()) if w > 0]
     record_bn = any(p.needs_bn for p, _ in priors)
     client_bn = problem.update.bn_statistics if record_bn else None
     device = next(param.parameters()).device
+    prefix = _prefix(resume)
 
     def total_loss() -> tuple[torch.Tensor, torch.Tensor]:
         x = param()
@@ -220,22 +244,23 @@ def invert(problem: InversionProblem, param: ImageParam, labels: torch.Tensor, s
                     row = {"restart": restart, "iteration": it, "loss": loss.item(),
                            "matching": match.item(), "seconds": time.perf_counter() - t0}
                     history.append(row)
-                    log.info("restart %d iteration %d/%d loss %.5f matching %.5f (%.1fs)", restart, it,
-                             spec.iterations, row["loss"], row["matching"], row["seconds"])
+                    log.info("%srestart %d iteration %d/%d loss %.5f matching %.5f (%.1fs)", prefix,
+                             restart, it, spec.iterations, row["loss"], row["matching"], row["seconds"])
                 if resume is None or it == spec.iterations:
                     continue
                 reason = stop.reason()
                 if it % resume.every == 0 or reason is not None:
-                    io.save_pt({"fingerprint": resume.fingerprint, "restart": restart, "iteration": it,
-                                "param": param.state_dict(), "optimizer": opt.state_dict(),
-                                "scheduler": sched.state_dict() if sched is not None else None,
-                                "random": _random_state(device), "history": history,
-                                "best": None if best is None else {
-                                    "images": best.images, "labels": best.labels, "loss": best.loss,
-                                    "restart": best.restart}}, resume.path)
+                    resume.save({"fingerprint": resume.fingerprint, "restart": restart, "iteration": it,
+                                 "param": param.state_dict(), "optimizer": opt.state_dict(),
+                                 "scheduler": sched.state_dict() if sched is not None else None,
+                                 "random": _random_state(device), "history": history,
+                                 "best": None if best is None else {
+                                     "images": best.images, "labels": best.labels, "loss": best.loss,
+                                     "restart": best.restart}})
                 if reason is not None:
-                    raise AttackInterrupted(f"attack stopped ({reason}) at restart {restart}, iteration "
-                                            f"{it}; its state is in {resume.path}: a rerun resumes it")
+                    raise AttackInterrupted(f"{prefix}attack stopped ({reason}) at restart {restart}, "
+                                            f"iteration {it}; its state is in {resume.path}: a rerun "
+                                            "resumes it")
             with torch.no_grad():
                 images = param().detach().clone()
             final, _ = total_loss()
@@ -246,6 +271,6 @@ def invert(problem: InversionProblem, param: ImageParam, labels: torch.Tensor, s
     assert best is not None
     best.seconds = time.perf_counter() - start
     best.history = history
-    if resume is not None:
+    if resume is not None and resume.carry is None:
         Path(resume.path).unlink(missing_ok=True)
     return best

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from gialib import io
 from gialib.attacks.engine import Resume, invert
 from gialib.attacks.labels import infer_labels
 from gialib.attacks.params import SPACES
@@ -43,30 +47,111 @@ def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackS
     """Reconstruct the images behind trial ``trial``'s update in ``update_path``; returns the
     attack record. ``state_file``: where the attack saves its state at every logged
     iteration (``spec.log_every``) and resumes from after a kill."""
-    update = ClientUpdate.load(update_path, trial)
+    model, ckpt = _load_model(checkpoint_path, device)
+    update = _load_update(update_path, trial, ckpt, checkpoint_path)
+    resume = None if state_file is None else Resume(
+        state_file, spec.log_every, _fingerprint(spec, seed, trial, update, model, ckpt))
+    return _attack(model, ckpt, update, spec, seed, device, context, resume)
+
+
+def run_trials(update_path: str, checkpoint_path: str, spec: AttackSpec, seeds: list[int],
+               device: torch.device, context: dict[str, Any] | None = None,
+               state_file: str | None = None) -> list[dict[str, Any]]:
+    """Attack trials 0 .. len(seeds)-1 of ``update_path`` (trial t with ``seeds[t]``) in this
+    process, one after another: the model is built and the checkpoint read once for all of
+    them. Returns the attack records in trial order, each equal to ``run_attack``'s.
+
+    ``state_file``: the job's resume state, rewritten atomically at every logged iteration
+    of the running trial (as ``run_attack``'s) and after every finished trial, with the
+    finished trials' records in it. A killed job resumes at the trial and iteration where
+    it stopped; the file is left for the caller to remove once it has written the result.
+
+    The trials run in a loop, not batched: ``benchmarks/batched_trials.py`` measured K
+    trials' bare steps under ``torch.func.vmap`` at 0.75-0.91x the loop's CPU time, but
+    their results differ from the loop's in the last float32 bits and depend on the batch,
+    and here a trial's record must be what it is alone, whatever T its job runs.
+    """
+    if not seeds:
+        raise ValueError("an attack job needs at least one trial, got none")
+    model, ckpt = _load_model(checkpoint_path, device)
+    trials = len(seeds)
+    updates = [_load_update(update_path, t, ckpt, checkpoint_path) for t in range(trials)]
+    fingerprints = [_fingerprint(spec, seeds[t], t, updates[t], model, ckpt) for t in range(trials)]
+    job = repr(fingerprints)  # the job's state is this job's only if every trial is the same
+    done = [] if state_file is None else _finished_trials(state_file, job, trials)
+    start = time.perf_counter()
+    for t in range(len(done), trials):
+        label = f"trial {t} ({t + 1} of {trials})"
+        resume = None if state_file is None else Resume(
+            state_file, spec.log_every, fingerprints[t], carry={"job": job, "done": done}, label=label)
+        record = _attack(model, ckpt, updates[t], spec, seeds[t], device, context, resume, label)
+        done = [*done, record]
+        if resume is not None:  # trial t joins the finished ones (one atomic write); none running
+            dataclasses.replace(resume, carry={"job": job, "done": done}).save(None)
+    log.info("attack: %d trial(s) done, %.1fs in this job", trials, time.perf_counter() - start)
+    return done
+
+
+def _finished_trials(state_file: str, job: str, trials: int) -> list[dict[str, Any]]:
+    """The records of the trials a killed run of this job finished (none without its file,
+    or from a file another job wrote)."""
+    if not Path(state_file).is_file():
+        return []
+    state = io.load_pt(state_file, kind="attack state", required=("attack", "job", "done"))
+    if state["job"] != job:
+        log.warning("state file %s was saved by another attack job (spec, seeds or updates differ): "
+                    "starting from trial 0", state_file)
+        return []
+    log.info("resuming from %s: %d of %d trial(s) done", state_file, len(state["done"]), trials)
+    return list(state["done"])
+
+
+def _load_model(checkpoint_path: str, device: torch.device) -> tuple[torch.nn.Module, dict[str, Any]]:
     model, ckpt = load_checkpoint(checkpoint_path)
+    return model.to(device), ckpt
+
+
+def _load_update(update_path: str, trial: int, ckpt: dict[str, Any], checkpoint_path: str) -> ClientUpdate:
+    """Trial ``trial``'s update (mapped from the file: its tensors are read when its attack
+    runs), checked to come from ``ckpt``'s model and round."""
+    update = ClientUpdate.load(update_path, trial)
     if int(ckpt["round"]) != int(update.round) or ckpt["model"] != update.model:
         raise ValueError(f"update {update_path} was captured on {update.model} round {update.round}, "
                          f"but checkpoint {checkpoint_path} is {ckpt['model']} round {ckpt['round']}")
+    return update
+
+
+def _fingerprint(spec: AttackSpec, seed: int, trial: int, update: ClientUpdate,
+                 model: torch.nn.Module, ckpt: dict[str, Any]) -> str:
+    """What a saved state must have been made for: spec, seed, trial, update, labels, model."""
+    labels = attack_labels(update, model, spec, select_parameters(model, spec.parameters))
+    return repr({"spec": spec.to_dict(), "seed": seed, "trial": trial, "update": update.provenance(),
+                 "labels": labels.tolist(), "checkpoint": (ckpt["model"], int(ckpt["round"]))})
+
+
+def _attack(model: torch.nn.Module, ckpt: dict[str, Any], update: ClientUpdate, spec: AttackSpec,
+            seed: int, device: torch.device, context: dict[str, Any] | None, resume: Resume | None,
+            label: str = "") -> dict[str, Any]:
+    """One trial's attack on a loaded model (on ``device``); its record. ``label`` opens its
+    log lines (which trial of a job)."""
+    prefix = f"{label}: " if label else ""
     names = select_parameters(model, spec.parameters)
     labels = attack_labels(update, model, spec, names)
-    model.to(device)
-    update.tensors = {k: v.to(device) for k, v in update.tensors.items()}
-    update.bn_statistics = [[t.to(device) for t in pair] for pair in update.bn_statistics]
+    # A copy on the device: the job's list of updates keeps only the (mapped) CPU tensors.
+    update = dataclasses.replace(update, tensors={k: v.to(device) for k, v in update.tensors.items()},
+                                 bn_statistics=[[t.to(device) for t in pair]
+                                                for pair in update.bn_statistics])
     shape = (update.num_examples, 3, ckpt["resolution"], ckpt["resolution"])
     ctx = {"num_classes": ckpt["num_classes"], "labels": labels, "device": device, **(context or {})}
     param = SPACES.get(spec.space)(shape, dict(spec.options), ctx).to(device)
     problem = InversionProblem(model, update, spec.threat, names=names,
                                batch_order=adversary_batch_order(update.num_examples, seed))
-    log.info("attack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s (%s), "
-             "parameters %s (%d of %d tensors)", spec.space, spec.objective, spec.priors or "none",
-             spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels, spec.parameters,
-             len(names), len(update.tensors))
-    resume = None if state_file is None else Resume(state_file, spec.log_every, repr(
-        {"spec": spec.to_dict(), "seed": seed, "trial": trial, "update": update.provenance(),
-         "labels": labels.tolist(), "checkpoint": (ckpt["model"], int(ckpt["round"]))}))
+    log.info("%sattack: %s space, %s objective, priors %s, %d iterations x %d restarts, labels %s "
+             "(%s), parameters %s (%d of %d tensors)", prefix, spec.space, spec.objective,
+             spec.priors or "none", spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels,
+             spec.parameters, len(names), len(update.tensors))
     result = invert(problem, param, labels.to(device), spec, seed, resume)
-    log.info("attack done: loss %.5f in %.1fs (%.2f ms/iteration)", result.loss, result.seconds,
+    log.info("%sattack done: loss %.5f in %.1fs (%.2f ms/iteration)", prefix, result.loss, result.seconds,
              1000 * result.seconds / (spec.iterations * spec.restarts))
     return {"images": result.images.cpu(), "labels": result.labels.cpu(), "loss": result.loss,
             "restart": result.restart, "seconds": result.seconds, "iterations": result.iterations,

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Cell:
-    """One trial of one attacked update: the wildcards of ``paths.ATTACK`` (a score file holds
-    the trials 0..T-1 of a cell without its ``trial``)."""
+    """One trial of one attacked update: the wildcards of ``paths.ATTACK`` and ``paths.SCORE``
+    besides ``trials`` and with ``trial`` (an attack file and a score file hold the trials
+    0..T-1 of a cell; the target's ``trials`` is T)."""
 
     dataset: str
     resolution: int
@@ -138,13 +139,18 @@ class Experiment:
         """The file that holds ``cell``'s score, with those of the other trials of its cell."""
         return cell.path(paths.SCORE, trials=self.trials)
 
+    def attack_path(self, cell: Cell) -> str:
+        """The file that holds ``cell``'s reconstruction, with those of the other trials of its cell."""
+        return cell.path(paths.ATTACK, trials=self.trials)
+
     def inputs(self) -> list[str]:
         """Every file the aggregate stage reads (default: the score file of every cell)."""
         return list(dict.fromkeys(self.score_path(c) for c in self.cells()))
 
     def grid_inputs(self) -> list[str]:
         """Files the reconstruction grid reads."""
-        return list(dict.fromkeys(c.path(t) for c in self.cells() for t in (paths.ATTACK, paths.TRUTH)))
+        return list(dict.fromkeys(p for c in self.cells()
+                                  for p in (self.attack_path(c), c.path(paths.TRUTH))))
 
     def collect(self, config: dict[str, Any]) -> pd.DataFrame:
         """One row per cell: its wildcards, scores and provenance."""
@@ -204,7 +210,8 @@ class Experiment:
         import pandas as pd
 
         frame = pd.DataFrame([c.wildcards() for c in cells])
-        tiles = [(c.wildcards(), *image_pair(c)) for c in sorted(cells, key=lambda c: c.trial)]
+        tiles = [(c.wildcards(), *image_pair(c, self.attack_path(c)))
+                 for c in sorted(cells, key=lambda c: c.trial)]
         return tiles, x, hue, group_fields(frame, x, hue)
 
 
@@ -271,14 +278,15 @@ def group_fields(frame: pd.DataFrame, x: str, hue: str) -> list[str]:
             and frame[f].nunique() > 1 and frame.groupby(x)[f].nunique().max() > 1]
 
 
-def image_pair(cell: Cell) -> tuple[torch.Tensor, torch.Tensor]:
-    """The cell's true images and its reconstructions, each paired with its true image by
-    optimal assignment (so truth and reconstruction line up image by image)."""
+def image_pair(cell: Cell, attack: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The cell's true images and its reconstructions (trial ``cell.trial`` of the attack file
+    ``attack``), each paired with its true image by optimal assignment (so truth and
+    reconstruction line up image by image)."""
     from gialib import io
     from gialib.metrics.matching import match_reconstructions
 
     truth = io.load_trial(cell.path(paths.TRUTH), cell.trial, kind="truth", required=("images",))["images"]
-    recon = io.load_pt(cell.path(paths.ATTACK), kind="attack", required=("images",))["images"]
+    recon = io.load_trial(attack, cell.trial, kind="attack", required=("images",))["images"]
     return truth, recon[match_reconstructions(recon, truth)]
 
 
