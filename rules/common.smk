@@ -1,4 +1,5 @@
 # Validation first (schema, then cross-references), then the helpers rules share.
+import re
 from functools import cache
 
 from snakemake.utils import validate
@@ -42,6 +43,12 @@ localrules:
 GPUS = 0 if config["device"] == "cpu" else 1
 THREADS = config["threads"]
 TARGETS = list(config["experiments"])
+
+
+# {target} is one of the config's targets, so that results/tables/tab1_claims.csv (the figure
+# rule's output) never also matches the aggregate rule's results/tables/{target}.csv.
+wildcard_constraints:
+    target="|".join(map(re.escape, TARGETS)),
 
 
 def target_outputs(target):
