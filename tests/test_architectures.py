@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from gialib.models import build_model
 from gialib.models.densenet import CONNECTIONS, ConnectedDenseBlock
 from gialib.models.resnet import CutSkip, residual_blocks
 from gialib.models.subsets import parameter_share, select_parameters
@@ -218,3 +219,29 @@ def test_convnet_global_pool_fixes_the_head_across_resolutions():
     heads = {g: [build_model(f"convnet+width=4+global_pool={g}", 10, r, [0.5] * 3, [0.25] * 3, 0)
                  .net.classifier.in_features for r in (16, 64)] for g in ("false", "true")}
     assert heads["false"] == [4 * 4 * 4 * 4, 4 * 4 * 16 * 16] and heads["true"] == [16, 16]
+
+
+def _gradient_cosine(spec: str, resolution: int) -> float:
+    """Cosine between the shared gradients of two random images (same label), BN in eval mode."""
+    from gialib.fl.local import set_bn_mode
+
+    model = set_bn_mode(build_model(spec, 10, resolution, [0.3] * 3, [0.3] * 3, seed=0), "eval")
+    flat = []
+    for s in range(2):
+        x = torch.rand(1, 3, resolution, resolution, generator=torch.Generator().manual_seed(s))
+        loss = torch.nn.functional.cross_entropy(model(x), torch.tensor([4]))
+        flat.append(torch.cat([g.flatten() for g in torch.autograd.grad(loss, list(model.parameters()))]))
+    return float(torch.nn.functional.cosine_similarity(flat[0], flat[1], 0))
+
+
+def test_without_running_stats_the_gradient_depends_on_the_image():
+    """At initialisation (running statistics 0 and 1) DenseNet-43's gradient is the same for any
+    image, so no attack can read one from it; ``running_stats=false`` (batch statistics, as the
+    FL run's clients train) makes it image-specific, and the model keeps no statistics buffers."""
+    base = "densenet43+growth=8+width=16"
+    assert _gradient_cosine(base, 32) > 0.999
+    assert abs(_gradient_cosine(base + "+running_stats=false", 32)) < 0.5
+    model = build_model(base + "+running_stats=false", 10, 32, [0.3] * 3, [0.3] * 3, seed=0)
+    assert not [k for k in model.state_dict() if "running" in k]
+    with pytest.raises(ValueError, match="running_stats must be a bool"):
+        build_model("convnet+running_stats=maybe", 10, 32, [0.3] * 3, [0.3] * 3, seed=0)

@@ -23,6 +23,14 @@ MODELS: Registry[Callable[..., nn.Module]] = Registry("model")
 
 # Builder arguments the registry fills in; a spec string may not set them.
 _RESERVED = ("num_classes", "resolution")
+# Spec arguments of every model, applied by the registry after the builder ran:
+# ``running_stats=false`` builds BatchNorm layers that keep no running statistics, so they
+# normalise with the batch's statistics in every mode (PyTorch's track_running_stats=False).
+# At initialisation the running statistics are 0 and 1, with which a deep BN network's
+# activations fade layer by layer and its gradient hardly depends on the input (DenseNet-43,
+# GoogLeNet: cosine 0.999-1.000 between two images' gradients); the FL run's clients
+# normalise with batch statistics anyway (gialib.fl.server.RUN_BN_MODE).
+_COMMON = {"running_stats": bool}
 
 
 class Classifier(nn.Module):
@@ -47,11 +55,24 @@ def check_model_spec(text: str) -> None:
     spec = parse_spec(text)
     builder = MODELS.get(spec.name)
     params = inspect.signature(builder).parameters
-    for key in spec.kwargs:
-        if key in _RESERVED or key not in params:
-            allowed = sorted(k for k in params if k not in _RESERVED)
+    for key, value in spec.kwargs.items():
+        if key in _COMMON:
+            if not isinstance(value, _COMMON[key]):
+                raise ValueError(f"model {text!r}: {key} must be a {_COMMON[key].__name__}, "
+                                 f"got {value!r}")
+        elif key in _RESERVED or key not in params:
+            allowed = sorted([k for k in params if k not in _RESERVED] + list(_COMMON))
             raise ValueError(f"model {text!r}: {spec.name} has no argument {key!r}; "
                              f"arguments: {', '.join(allowed)}")
+
+
+def without_running_stats(net: nn.Module) -> nn.Module:
+    """``net`` with BatchNorm layers that normalise by the batch's statistics in every mode."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.track_running_stats = False
+            m.running_mean = m.running_var = m.num_batches_tracked = None
+    return net
 
 
 def build_model(text: str, num_classes: int, resolution: int, mean: list[float], std: list[float],
@@ -60,12 +81,15 @@ def build_model(text: str, num_classes: int, resolution: int, mean: list[float],
     check_model_spec(text)
     spec = parse_spec(text)
     builder = MODELS.get(spec.name)
+    kwargs = {k: v for k, v in spec.kwargs.items() if k not in _COMMON}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
-            net = builder(num_classes=num_classes, resolution=resolution, **spec.kwargs)
+            net = builder(num_classes=num_classes, resolution=resolution, **kwargs)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"model {text!r}: {exc}") from exc
+    if not spec.kwargs.get("running_stats", True):
+        without_running_stats(net)
     return Classifier(net, mean, std)
 
 
