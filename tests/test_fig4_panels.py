@@ -74,7 +74,7 @@ def test_grid_stacks_one_labelled_grid_per_panel(tmp_path, monkeypatch):
 
     exp = get_experiment("fig4", _cfg(trials=1, attack=["G"]))
     img = torch.rand(1, 3, 16, 16)
-    monkeypatch.setattr(base, "image_pair", lambda cell: (img, img))  # no attack files needed
+    monkeypatch.setattr(base, "image_pair", lambda cell, attack: (img, img))  # no attack files needed
     titles = []
     from gialib.plots import panels
 
