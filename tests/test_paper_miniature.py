@@ -120,7 +120,13 @@ def write_biggan(folder: Path) -> tuple[Path, Path]:
     config, weights = folder / "biggan-deep-mini-config.json", folder / "biggan-deep-mini.pt"
     config.write_text(json.dumps(BIGGAN_MINI))
     torch.manual_seed(0)
-    torch.save(BigGAN(BigGANConfig.from_json_file(config)).state_dict(), weights)
+    net = BigGAN(BigGANConfig.from_json_file(config))
+    # The package leaves its last BatchNorm's affine parameters uninitialised (torch.Tensor(n):
+    # whatever memory held, NaN included); the released weights set them, so do we.
+    with torch.no_grad():
+        net.generator.bn.weight.fill_(1.0)
+        net.generator.bn.bias.zero_()
+    torch.save(net.state_dict(), weights)
     return config, weights
 
 

@@ -151,6 +151,9 @@ def _attack(model: torch.nn.Module, ckpt: dict[str, Any], update: ClientUpdate, 
              spec.priors or "none", spec.iterations, spec.restarts, labels.tolist(), spec.threat.labels,
              spec.parameters, len(names), len(update.tensors))
     result = invert(problem, param, labels.to(device), spec, seed, resume)
+    if not torch.isfinite(result.images).all():  # never a NaN image that looks like a result
+        raise ValueError(f"{prefix}attack produced a non-finite reconstruction (loss {result.loss}): "
+                         "check the model, generator weights and attack settings")
     log.info("%sattack done: loss %.5f in %.1fs (%.2f ms/iteration)", prefix, result.loss, result.seconds,
              1000 * result.seconds / (spec.iterations * spec.restarts))
     return {"images": result.images.cpu(), "labels": result.labels.cpu(), "loss": result.loss,
