@@ -3,6 +3,7 @@
 import pandas as pd
 import torch
 
+from gialib.io import load_trials
 from tests.conftest import MINI, snakemake
 
 
@@ -47,9 +48,9 @@ def test_same_config_same_results(mini_runs):
                                   b[["psnr", "ssim", "mse", "label_accuracy"]])
     for pa in (mini_runs[0] / "results/attack").rglob("*.pt"):
         pb = mini_runs[1] / pa.relative_to(mini_runs[0])
-        ra = torch.load(pa, weights_only=True)["images"]
-        rb = torch.load(pb, weights_only=True)["images"]
-        assert torch.equal(ra, rb)
+        ra, rb = load_trials(pa), load_trials(pb)  # every trial of the attack job
+        assert len(ra) == len(rb)
+        assert all(torch.equal(x["images"], y["images"]) for x, y in zip(ra, rb, strict=True))
 
 
 def test_report_of_the_built_targets(mini_runs, tmp_path):
