@@ -49,9 +49,10 @@ def run_attack(update_path: str, trial: int, checkpoint_path: str, spec: AttackS
     iteration (``spec.log_every``) and resumes from after a kill."""
     model, ckpt = _load_model(checkpoint_path, device)
     update = _load_update(update_path, trial, ckpt, checkpoint_path)
+    names, labels = _adversary_view(update, model, spec)
     resume = None if state_file is None else Resume(
-        state_file, spec.log_every, _fingerprint(spec, seed, trial, update, model, ckpt))
-    return _attack(model, ckpt, update, spec, seed, device, context, resume)
+        state_file, spec.log_every, _fingerprint(spec, seed, trial, update, labels, ckpt))
+    return _attack(model, ckpt, update, names, labels, spec, seed, device, context, resume)
 
 
 def run_trials(update_path: str, checkpoint_path: str, spec: AttackSpec, seeds: list[int],
@@ -76,7 +77,8 @@ def run_trials(update_path: str, checkpoint_path: str, spec: AttackSpec, seeds: 
     model, ckpt = _load_model(checkpoint_path, device)
     trials = len(seeds)
     updates = [_load_update(update_path, t, ckpt, checkpoint_path) for t in range(trials)]
-    fingerprints = [_fingerprint(spec, seeds[t], t, updates[t], model, ckpt) for t in range(trials)]
+    views = [_adversary_view(u, model, spec) for u in updates]  # (names, labels) per trial
+    fingerprints = [_fingerprint(spec, seeds[t], t, updates[t], views[t][1], ckpt) for t in range(trials)]
     job = repr(fingerprints)  # the job's state is this job's only if every trial is the same
     done = [] if state_file is None else _finished_trials(state_file, job, trials)
     start = time.perf_counter()
@@ -84,7 +86,8 @@ def run_trials(update_path: str, checkpoint_path: str, spec: AttackSpec, seeds: 
         label = f"trial {t} ({t + 1} of {trials})"
         resume = None if state_file is None else Resume(
             state_file, spec.log_every, fingerprints[t], carry={"job": job, "done": done}, label=label)
-        record = _attack(model, ckpt, updates[t], spec, seeds[t], device, context, resume, label)
+        record = _attack(model, ckpt, updates[t], *views[t], spec, seeds[t], device, context, resume,
+                         label)
         done = [*done, record]
         if resume is not None:  # trial t joins the finished ones (one atomic write); none running
             dataclasses.replace(resume, carry={"job": job, "done": done}).save(None)
@@ -121,22 +124,27 @@ def _load_update(update_path: str, trial: int, ckpt: dict[str, Any], checkpoint_
     return update
 
 
+def _adversary_view(update: ClientUpdate, model: torch.nn.Module,
+                    spec: AttackSpec) -> tuple[list[str], torch.Tensor]:
+    """The tensors the adversary uses and the labels it attacks with (given or inferred)."""
+    names = select_parameters(model, spec.parameters)
+    return names, attack_labels(update, model, spec, names)
+
+
 def _fingerprint(spec: AttackSpec, seed: int, trial: int, update: ClientUpdate,
-                 model: torch.nn.Module, ckpt: dict[str, Any]) -> str:
+                 labels: torch.Tensor, ckpt: dict[str, Any]) -> str:
     """What a saved state must have been made for: spec, seed, trial, update, labels, model."""
-    labels = attack_labels(update, model, spec, select_parameters(model, spec.parameters))
     return repr({"spec": spec.to_dict(), "seed": seed, "trial": trial, "update": update.provenance(),
                  "labels": labels.tolist(), "checkpoint": (ckpt["model"], int(ckpt["round"]))})
 
 
-def _attack(model: torch.nn.Module, ckpt: dict[str, Any], update: ClientUpdate, spec: AttackSpec,
-            seed: int, device: torch.device, context: dict[str, Any] | None, resume: Resume | None,
-            label: str = "") -> dict[str, Any]:
-    """One trial's attack on a loaded model (on ``device``); its record. ``label`` opens its
-    log lines (which trial of a job)."""
+def _attack(model: torch.nn.Module, ckpt: dict[str, Any], update: ClientUpdate, names: list[str],
+            labels: torch.Tensor, spec: AttackSpec, seed: int, device: torch.device,
+            context: dict[str, Any] | None, resume: Resume | None, label: str = "") -> dict[str, Any]:
+    """One trial's attack on a loaded model (on ``device``) with the adversary's tensors
+    ``names`` and ``labels`` (``_adversary_view``); its record. ``label`` opens its log lines
+    (which trial of a job)."""
     prefix = f"{label}: " if label else ""
-    names = select_parameters(model, spec.parameters)
-    labels = attack_labels(update, model, spec, names)
     # A copy on the device: the job's list of updates keeps only the (mapped) CPU tensors.
     update = dataclasses.replace(update, tensors={k: v.to(device) for k, v in update.tensors.items()},
                                  bn_statistics=[[t.to(device) for t in pair]
