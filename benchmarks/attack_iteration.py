@@ -2,7 +2,8 @@
 
 The bare step is the least any optimisation-based GIA must do per iteration (see
 ``common.bare_attack``): forward, parameter gradient with create_graph, cosine matching
-loss, its gradient to the image only, Adam step. The engine (``gialib.attacks.engine.invert``)
+loss (``CosineObjective``: two dot products per tensor, one fused backward pass), its
+gradient to the image only, Adam step. The engine (``gialib.attacks.engine.invert``)
 adds its learning-rate schedule, box projection, threat-model simulation (functional_call
 on parameter copies) and bookkeeping. Both run on the same model, image and target in one
 process, in interleaved blocks (the order reversed every other round), so that other work
@@ -11,6 +12,8 @@ for a core on a shared machine does not count); the engine's time is its loop al
 without set-up and the final ranking evaluation. Target: ratio <= 1.03.
 A third path, ``bare+func``, is the bare step with its forward through functional_call on
 parameter copies (what ``InversionProblem.simulate`` does): it tells that call's cost apart.
+A fourth, ``bare, plain cosine``, takes the cosine by autograd of the plain formula (what the
+engine did before): the gain of the written-out backward.
 
     python benchmarks/attack_iteration.py [--models convnet resnet18] [--block 50] [--repeats 6]
 """
@@ -75,6 +78,7 @@ def compare(model_spec: str, resolution: int, batch: int, block: int, repeats: i
     x0 = torch.rand(x_true.shape, generator=torch.Generator().manual_seed(0))
     paths = {"bare step": lambda: bare_attack(model, x0, y, target, block),
              "bare+func": lambda: bare_attack(model, x0, y, target, block, functional=True),
+             "bare, plain cosine": lambda: bare_attack(model, x0, y, target, block, plain_cosine=True),
              "gialib": lambda: engine_attack(problem, tuple(x_true.shape), y, block)}
     side_by_side(paths, 1)  # warm-up, not counted
     times = side_by_side(paths, repeats)
