@@ -82,9 +82,11 @@ def test_backbone_without_a_layer_is_refused(backbone, tmp_path):
         lpips_alex.load_alex_lpips(tmp_path / "partial.pth")
 
 
-def test_light_build_imports_neither_lpips_nor_torchvision(backbone):
-    code = ("import sys; from gialib.metrics.lpips_metric import LPIPS; import torch; "
+def test_score_start_up_imports_neither_lpips_torchvision_nor_dynamo(backbone):
+    """A score job's set-up and LPIPS (alex) load none of them (seconds of start-up each job)."""
+    code = ("import sys, torch; from gialib import runtime; from gialib.metrics.lpips_metric import LPIPS; "
+            "runtime.setup(1, 'cpu'); assert torch.are_deterministic_algorithms_enabled(); "
             f"LPIPS('alex', {str(backbone)!r})(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)); "
-            "print(sorted(m for m in ('lpips', 'torchvision') if m in sys.modules))")
+            "print(sorted(m for m in ('lpips', 'torchvision', 'torch._dynamo') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
