@@ -44,7 +44,12 @@ def set_deterministic(enabled: bool = True) -> None:
     """
     if enabled:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", _CUBLAS_WORKSPACE)
-    torch.use_deterministic_algorithms(enabled, warn_only=True)
+    # torch.use_deterministic_algorithms(enabled, warn_only=True), less its setting of Inductor's
+    # flag: that imports torch._inductor.config and with it torch._dynamo (1.7 s of every job's
+    # start-up), and nothing here compiles (no torch.compile); set if Inductor is already loaded.
+    torch._C._set_deterministic_algorithms(enabled, warn_only=True)
+    if "torch._inductor.config" in sys.modules:
+        sys.modules["torch._inductor.config"].deterministic = enabled
     torch.backends.cudnn.deterministic = enabled
     torch.backends.cudnn.benchmark = False  # autotuning picks kernels by timing: not repeatable
 

@@ -8,11 +8,15 @@ AlexNet's to ``metrics.lpips_weights``, converted and checked from the ``lpips-j
 is missing, LPIPS is *not computed* (NaN, status ``missing``) and the logs and
 reports say so; a random backbone is never passed off as LPIPS. Config
 ``metrics.lpips: required`` turns a missing backbone into an error before any job.
+
+AlexNet's LPIPS is built by ``gialib.metrics.lpips_alex`` (the package's metric, bit for bit,
+without importing lpips and torchvision); VGG's and SqueezeNet's by the lpips package.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -60,30 +64,50 @@ def require_lpips(policy: str, net: str, weights: str | None = None) -> None:
         raise FileNotFoundError(f"config metrics.lpips is 'required' but {status}")
 
 
+def package_lpips(net: str, path: str | Path) -> torch.nn.Module:
+    """``lpips.LPIPS`` itself with the backbone's ``features`` from ``path``: the metric for nets
+    without a light build, and the reference ``tests/test_lpips_alex.py`` checks the light one by."""
+    import lpips
+
+    # pnet_rand builds the backbone without downloading; the real weights are loaded next.
+    model = lpips.LPIPS(net=net, pretrained=True, pnet_rand=True, verbose=False).eval()
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
+    loaded = 0
+    for slice_ in (m for n, m in model.net.named_children() if n.startswith("slice")):
+        for idx, layer in slice_.named_children():
+            own = {f"{idx}.{k}": v for k, v in layer.state_dict().items()}
+            for key in own:
+                if key not in features:
+                    raise ValueError(f"LPIPS backbone file {path} lacks features.{key}")
+                loaded += 1
+            layer.load_state_dict({k.split(".", 1)[1]: features[k] for k in own})
+    if loaded == 0:
+        raise ValueError(f"LPIPS backbone file {path} did not match the {net} backbone")
+    return model
+
+
+def _light_alex(path: str | Path) -> torch.nn.Module:
+    from gialib.metrics.lpips_alex import load_alex_lpips
+
+    return load_alex_lpips(path)
+
+
+# How each backbone's LPIPS network is built from its backbone file. AlexNet (the default, and the
+# only backbone `make setup` provides) has a light build, the same metric without importing lpips
+# and torchvision (seconds of every score job's start-up); the others use the lpips package.
+BUILDERS = {"alex": _light_alex, "vgg": partial(package_lpips, "vgg"),
+            "squeeze": partial(package_lpips, "squeeze")}
+
+
 class LPIPS:
     """Callable LPIPS distance per image pair, for images in [0, 1]."""
 
     def __init__(self, net: str, weights: str | None = None) -> None:
-        import lpips
-
         path = backbone_file(net, weights)
         if not path.is_file():
             raise FileNotFoundError(f"LPIPS backbone weights not found at {path}")
-        # pnet_rand builds the backbone without downloading; the real weights are loaded next.
-        self.model = lpips.LPIPS(net=net, pretrained=True, pnet_rand=True, verbose=False).eval()
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
-        loaded = 0
-        for slice_ in (m for n, m in self.model.net.named_children() if n.startswith("slice")):
-            for idx, layer in slice_.named_children():
-                own = {f"{idx}.{k}": v for k, v in layer.state_dict().items()}
-                for key in own:
-                    if key not in features:
-                        raise ValueError(f"LPIPS backbone file {path} lacks features.{key}")
-                    loaded += 1
-                layer.load_state_dict({k.split(".", 1)[1]: features[k] for k in own})
-        if loaded == 0:
-            raise ValueError(f"LPIPS backbone file {path} did not match the {net} backbone")
+        self.model = BUILDERS[net](path)
         self.status = f"LPIPS ({net}) with ImageNet backbone {path}"
 
     @torch.no_grad()
