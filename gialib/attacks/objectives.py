@@ -17,8 +17,10 @@ class _CosineDistance(torch.autograd.Function):
     elementwise product per tensor and, in backward, expands each sum's gradient and
     multiplies it through every product: about eight passes over the gradient's memory per
     iteration. Here the forward is two BLAS dot products per tensor (no temporary) and the
-    backward one fused pass, ``a * t + b * s``. For a ResNet-18 (11 M parameters) that is a
-    quarter of the attack step's CPU time (measured: 200 -> 150 ms per step at 16 px). The
+    backward one fused pass, ``a * t + b * s``. For a ResNet-18 (11 M parameters) the bare
+    step took 189-256 ms of CPU with the plain formula and 162-164 ms with this at 16 px, and
+    277 against 262 ms at 32 px, where the convolutions weigh more (2026-12-01, idle machine,
+    ``benchmarks/attack_iteration.py``'s paths; one-thread timings there vary by 10-20 %). The
     result is the same function; its last float bits differ from the plain formula's
     (summation order). Differentiable once, which is all the attack takes of it.
     """
