@@ -2,7 +2,7 @@
 
 The bare step is the least any optimisation-based GIA must do per iteration (see
 ``common.bare_attack``): forward, parameter gradient with create_graph, cosine matching
-loss (``CosineObjective``: two dot products per tensor, one fused backward pass), its
+loss (``CosineObjective``: two dot products per tensor, two elementwise kernels back), its
 gradient to the image only, Adam step. The engine (``gialib.attacks.engine.invert``)
 adds its learning-rate schedule, box projection, threat-model simulation (functional_call
 on parameter copies) and bookkeeping. Both run on the same model, image and target in one

@@ -74,7 +74,7 @@ def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: lis
     forward goes through ``torch.func.functional_call`` on copies of the parameters, as
     gialib's threat-model simulation does (to tell that call's cost from the engine's own).
     The cosine is the least work known for it, ``CosineObjective`` (two dot products per
-    tensor, one fused backward pass); ``plain_cosine``: autograd of the plain formula instead.
+    tensor forward, two elementwise kernels back); ``plain_cosine``: autograd of the plain formula instead.
     """
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)

@@ -17,10 +17,11 @@ class _CosineDistance(torch.autograd.Function):
     elementwise product per tensor and, in backward, expands each sum's gradient and
     multiplies it through every product: about eight passes over the gradient's memory per
     iteration. Here the forward is two BLAS dot products per tensor (no temporary) and the
-    backward one fused pass, ``a * t + b * s``. For a ResNet-18 (11 M parameters) the bare
-    step took 189-256 ms of CPU with the plain formula and 162-164 ms with this at 16 px, and
-    277 against 262 ms at 32 px, where the convolutions weigh more (2026-12-01, idle machine,
-    ``benchmarks/attack_iteration.py``'s paths; one-thread timings there vary by 10-20 %). The
+    backward two elementwise kernels per tensor, ``s * b`` and then ``+ a * t`` (addcmul). For
+    a ResNet-18 (11 M parameters) a bare step took 189-256 ms of CPU with the plain formula and
+    162-164 ms with this at 16 px (a one-off script alternating the two, idle machine,
+    2026-12-01), and 277 against 262 ms at 32 px (``benchmarks/attack_iteration.py``'s bare
+    paths), where the convolutions weigh more; one-thread timings vary by 10-20 %. The
     result is the same function; its last float bits differ from the plain formula's
     (summation order). Differentiable once, which is all the attack takes of it.
     """
@@ -41,7 +42,7 @@ class _CosineDistance(torch.autograd.Function):
         # d/ds [1 - dot / (|s| |t|)] = -t / denom + dot * |t| * s / (|s| * denom^2)
         a = -grad / denom
         b = grad * dot * ctx.target_norm / (norm * denom * denom)
-        # addcmul: one pass, and no host sync for the 0-dim coefficient (GPU)
+        # addcmul takes the 0-dim coefficient as a tensor: no host sync (GPU), unlike add's alpha
         return (None, None, *(torch.addcmul(s * b, t, a)
                               for s, t in zip(ctx.saved_tensors, ctx.target, strict=True)))
 
