@@ -245,3 +245,23 @@ def test_without_running_stats_the_gradient_depends_on_the_image():
     assert not [k for k in model.state_dict() if "running" in k]
     with pytest.raises(ValueError, match="running_stats must be a bool"):
         build_model("convnet+running_stats=maybe", 10, 32, [0.3] * 3, [0.3] * 3, seed=0)
+
+
+def test_resnet_width_scales_every_channel_count_and_keeps_the_cut():
+    """``width`` as VGG's: 0.5 halves every stage (64..512 -> 32..256), a quarter of the
+    convolution weights; the cut still removes only its block's shortcut."""
+    full, half = make_model("resnet18", resolution=16), make_model("resnet18+width=0.5", resolution=16)
+    widths = [b.conv2.out_channels for b in residual_blocks(half.net)]
+    assert widths == [w // 2 for w in (b.conv2.out_channels for b in residual_blocks(full.net))]
+    assert widths == [32, 32, 64, 64, 128, 128, 256, 256]
+    assert half.net.conv1.out_channels == 32 and half.net.fc.in_features == 256
+    assert 0.24 < count(half) / count(full) < 0.26
+    cut = make_model("resnet18+width=0.5+cut_skip=3", resolution=16)
+    assert count(half) - count(cut) == count(residual_blocks(half.net)[2].downsample)
+    with torch.no_grad():
+        assert half.eval()(torch.rand(2, 3, 16, 16)).shape == (2, 4)
+    # width 1 is torchvision's model, tensor for tensor (the seeded build is unchanged)
+    a, b = full.state_dict(), make_model("resnet18+width=1", resolution=16).state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="width must be > 0, got 0"):
+        make_model("resnet18+width=0")
