@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from gialib.attacks.spec import ThreatSpec
-from gialib.fl.local import bn_statistics, gradient, local_training, set_bn_mode, split_state
+from gialib.fl.local import bn_statistics, gradient, local_training, own_state, set_bn_mode
 from gialib.fl.update import ClientUpdate
 from gialib.runtime import generator
 
@@ -43,7 +43,9 @@ class InversionProblem:
         self.update = update
         self.threat = threat
         set_bn_mode(model, update.bn_mode)  # BatchNorm as in the client's forward
-        self.params, self.buffers = split_state(model)
+        # The module's own tensors: the adversary never changes them, and at them ``gradient``
+        # runs the module without functional_call's per-call swap.
+        self.params, self.buffers = own_state(model)
         self.names = list(update.tensors) if names is None else list(names)
         missing = [n for n in self.names if n not in self.params]
         if missing:

@@ -47,8 +47,14 @@ def loss_fn(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def gradient(model: nn.Module, params: Params, buffers: Params, x: torch.Tensor, y: torch.Tensor,
              create_graph: bool = False) -> Params:
-    """Gradient of the mean loss on (x, y) at ``params`` (FedSGD's shared quantity)."""
-    logits = functional_call(model, (params, buffers), (x,))
+    """Gradient of the mean loss on (x, y) at ``params`` (FedSGD's shared quantity).
+
+    Where ``params`` and ``buffers`` are the module's own tensors (``own_state``), the module
+    runs as it is: the same operations on the same tensors, without functional_call swapping
+    every tensor in and out on each call, which cost about 5 % of a ConvNet attack iteration.
+    """
+    logits = model(x) if _is_own_state(model, params, buffers) else functional_call(
+        model, (params, buffers), (x,))
     grads = torch.autograd.grad(loss_fn(logits, y), list(params.values()),
                                 create_graph=create_graph)
     return dict(zip(params, grads, strict=True))
@@ -89,6 +95,30 @@ def set_bn_mode(model: nn.Module, bn_mode: str) -> nn.Module:
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             m.train(bn_mode == "train")
     return model
+
+
+_OWN_STATE = "_gialib_own_state"
+
+
+def own_state(model: nn.Module) -> tuple[Params, Params]:
+    """The module's own trainable parameters (made to require grad) and persistent buffers.
+
+    ``gradient`` at exactly these tensors runs the module itself. The adversary only reads
+    them: its backward goes to its image or latent alone, and a BatchNorm forward with batch
+    statistics (``bn_mode: train``) updates running statistics that such a forward never reads."""
+    persistent = set(model.state_dict())
+    params = {k: v.requires_grad_() for k, v in model.named_parameters()}
+    buffers = {k: v for k, v in model.named_buffers() if k in persistent}
+    setattr(model, _OWN_STATE, (params, buffers))
+    return dict(params), dict(buffers)
+
+
+def _is_own_state(model: nn.Module, params: Params, buffers: Params) -> bool:
+    own = getattr(model, _OWN_STATE, None)
+    if own is None or len(params) != len(own[0]) or len(buffers) != len(own[1]):
+        return False
+    return (all(params.get(k) is v for k, v in own[0].items())
+            and all(buffers.get(k) is v for k, v in own[1].items()))
 
 
 def split_state(model: nn.Module) -> tuple[Params, Params]:
