@@ -1,17 +1,19 @@
 """Benchmark: gialib's GIA-O iteration against a bare optimisation step, side by side.
 
 The bare step is the least any optimisation-based GIA must do per iteration (see
-``common.bare_attack``): forward, parameter gradient with create_graph, cosine matching
-loss (``CosineObjective``: two dot products per tensor, two elementwise kernels back), its
-gradient to the image only, Adam step. The engine (``gialib.attacks.engine.invert``)
-adds its learning-rate schedule, box projection, threat-model simulation (functional_call
-on parameter copies) and bookkeeping. Both run on the same model, image and target in one
-process, in interleaved blocks (the order reversed every other round), so that other work
-on the machine slows both alike, and each is timed in CPU time of the process (time waiting
-for a core on a shared machine does not count); the engine's time is its loop alone,
-without set-up and the final ranking evaluation. Target: ratio <= 1.03.
+``common.bare_attack``): forward, parameter gradient with create_graph, cosine matching loss
+(``CosineObjective``: two dot products per tensor, two elementwise kernels back), its
+gradient to the image only, Adam step. The engine (``gialib.attacks.engine.invert``) adds
+its learning-rate schedule, box projection, threat-model simulation (for FedSGD the module
+at its own tensors, ``gialib.fl.local.own_state``) and bookkeeping. Both run on the same
+model, image and target in one process, in interleaved blocks (the order reversed every
+other round), so that other work on the machine slows both alike, and each is timed in CPU
+time of the process (time waiting for a core on a shared machine does not count); the
+engine's time is its loop alone, without set-up and the final ranking evaluation. Target:
+ratio <= 1.03.
 A third path, ``bare+func``, is the bare step with its forward through functional_call on
-parameter copies (what ``InversionProblem.simulate`` does): it tells that call's cost apart.
+parameter copies (what ``InversionProblem.simulate`` did before ``own_state``): it tells that
+call's cost apart.
 A fourth, ``bare, plain cosine``, takes the cosine by autograd of the plain formula (what the
 engine did before): the gain of the written-out backward.
 
