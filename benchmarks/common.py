@@ -72,9 +72,10 @@ def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: lis
     to the image ONLY (``inputs=[x]``: the model's parameters get none), Adam step. The
     model must be in the mode the engine puts it in (``set_bn_mode``). ``functional``: the
     forward goes through ``torch.func.functional_call`` on copies of the parameters, as
-    gialib's threat-model simulation does (to tell that call's cost from the engine's own).
-    The cosine is the least work known for it, ``CosineObjective`` (two dot products per
-    tensor forward, two elementwise kernels back); ``plain_cosine``: autograd of the plain formula instead.
+    gialib's threat-model simulation did for FedSGD before ``own_state`` (it still does for
+    unrolled FedAvg steps), to tell that call's cost from the engine's own. The cosine is the
+    least work known for it, ``CosineObjective`` (two dot products per tensor forward, two
+    elementwise kernels back); ``plain_cosine``: autograd of the plain formula instead.
     """
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)

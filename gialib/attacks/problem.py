@@ -43,8 +43,8 @@ class InversionProblem:
         self.update = update
         self.threat = threat
         set_bn_mode(model, update.bn_mode)  # BatchNorm as in the client's forward
-        # The module's own tensors: the adversary never changes them, and at them ``gradient``
-        # runs the module without functional_call's per-call swap.
+        # The module's own tensors, which the adversary only reads (``own_state``): at them
+        # ``gradient`` runs the module without functional_call's per-call swap.
         self.params, self.buffers = own_state(model)
         self.names = list(update.tensors) if names is None else list(names)
         missing = [n for n in self.names if n not in self.params]
