@@ -29,8 +29,10 @@ UNDEFENDED = "none"
 # The reconstructions of trials 0 .. trials-1 of one attack on one client cell: one job runs
 # them one after another, so Python, torch and the model start once, not once per trial.
 ATTACK = ROOT + "/attack/" + CLIENT + "/{attack}/trials~{trials}.pt"
-# The scores of trials 0 .. trials-1 of one attack on one client cell.
-SCORE = ROOT + "/score/" + CLIENT + "/{attack}/trials~{trials}.json"
+# The scores of every trial of every attack file a target reads, keyed by that file's path
+# (``results/attack/...pt``): one job per target, since a job's Python and torch start-up
+# (seconds) outweighs scoring one attack file (a fraction of a second).
+SCORE = ROOT + "/score/{target}.json"
 
 # GIA-L's generator, trained on the public split of {dataset} at {resolution} (config generators.<name>).
 GENERATOR = ROOT + "/generator/{dataset}/resolution~{resolution}/{generator}.pt"

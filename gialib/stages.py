@@ -10,6 +10,7 @@ imports what it needs on use: a job pays only for its own stage's imports
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from gialib import io, runtime
@@ -180,15 +181,18 @@ def train_generator(output: str, curve_csv: str, curve_png: str, samples_png: st
     io.save_pt(ckpt, output)
 
 
-def score(output: str, attack: str, truth: str, metrics: dict[str, Any], device: str = "cpu",
-          threads: int = 1) -> None:
-    """PSNR / SSIM / LPIPS of every trial's reconstruction in ``attack`` (the attack job's
-    file, trials 0, 1, ...) against trial-wise truth; each trial's provenance is its attack
-    record's. LPIPS's network runs on ``device``; PSNR and SSIM on the CPU (a few images:
+def score(output: str, attacks: list[str], truths: list[str], metrics: dict[str, Any],
+          device: str = "cpu", threads: int = 1) -> None:
+    """PSNR / SSIM / LPIPS of every trial's reconstruction in each attack file (an attack job's
+    file, trials 0, 1, ...) against the trial-wise truth of its client cell (``truths``,
+    pairwise); each trial's provenance is its attack record's. One file holds them all, keyed
+    by attack file. LPIPS's network runs on ``device``; PSNR and SSIM on the CPU (a few images:
     not worth a copy)."""
     from gialib.metrics.lpips_metric import LPIPS, lpips_status
     from gialib.metrics.score import DeviceLPIPS, score_reconstruction
 
+    if len(attacks) != len(truths):
+        raise ValueError(f"score: {len(attacks)} attack file(s) but {len(truths)} truth file(s)")
     dev = runtime.setup(threads, device)
     available, status = lpips_status(metrics["lpips"], metrics["lpips_net"], metrics.get("lpips_weights"))
     lpips = (DeviceLPIPS(LPIPS(metrics["lpips_net"], metrics.get("lpips_weights")), dev)
@@ -196,20 +200,24 @@ def score(output: str, attack: str, truth: str, metrics: dict[str, Any], device:
     if not available:
         log.warning(status)
     versions = runtime.versions()
-    out = []
-    for trial in range(len(io.load_trials(attack, kind="attack"))):
-        rec = io.load_trial(attack, trial, kind="attack", required=("images", "labels", "spec", "update"))
-        gt = io.load_trial(truth, trial, kind="truth", required=("images", "labels"))
-        row = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips,
-                                   status)
-        row["provenance"] = {
-            "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
-            "attack_loss": rec["loss"], "update": rec["update"], "versions": versions}
-        log.info("score, trial %d: PSNR %.2f dB, SSIM %.3f, LPIPS %s, labels %.2f", trial,
-                 row["psnr"], row["ssim"], f"{row['lpips']:.4f}" if available else "n/a",
-                 row["label_accuracy"])
-        out.append(row)
-    io.save_json({"trials": out}, output)
+    scores: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    start = time.perf_counter()
+    for done, (attack, truth) in enumerate(zip(attacks, truths, strict=True), 1):
+        out = []
+        for trial in range(len(io.load_trials(attack, kind="attack"))):
+            rec = io.load_trial(attack, trial, kind="attack", required=("images", "labels", "spec", "update"))
+            gt = io.load_trial(truth, trial, kind="truth", required=("images", "labels"))
+            row = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips,
+                                       status)
+            row["provenance"] = {
+                "attack": rec["spec"], "attack_seed": rec["seed"], "attack_seconds": rec["seconds"],
+                "attack_loss": rec["loss"], "update": rec["update"], "versions": versions}
+            out.append(row)
+        scores[attack] = {"trials": out}
+        log.info("score %d/%d (%.1fs) %s: %s", done, len(attacks), time.perf_counter() - start, attack,
+                 "; ".join(f"trial {t} PSNR {r['psnr']:.2f} dB, SSIM {r['ssim']:.3f}, LPIPS "
+                           + (f"{r['lpips']:.4f}" if available else "n/a") for t, r in enumerate(out)))
+    io.save_json({"attacks": scores}, output)
 
 
 def aggregate(output: str, provenance_out: str, target: str, config: dict[str, Any]) -> None:

@@ -98,6 +98,17 @@ def _inputs(target, kind):
     return exp.inputs() if kind == "table" else exp.grid_inputs()
 
 
+@cache
+def score_inputs(target):
+    """(attack files, truth files), pairwise: what the target's score job reads."""
+    return experiment(target).score_inputs()
+
+
+def score_runtime(wildcards, attempt):
+    """Minutes for a target's score job: a few seconds per attack file on a CPU, ample."""
+    return attempt * (10 + len(score_inputs(wildcards.target)[0]) // 10)
+
+
 def table_inputs(w):
     """Every file the target's aggregate stage reads."""
     return _inputs(w.target, "table")

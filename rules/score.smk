@@ -1,7 +1,7 @@
 rule score:
     input:
-        attack=paths.ATTACK,
-        truth=paths.TRUTH,
+        attacks=lambda w: score_inputs(w.target)[0],
+        truths=lambda w: score_inputs(w.target)[1],
     output:
         paths.SCORE,
     log:
@@ -13,7 +13,7 @@ rule score:
         device=config["device"],
     resources:
         mem_mb=3000,
-        runtime=10,
+        runtime=score_runtime,
         gpu=GPUS,
     conda:
         "../envs/gialib.yaml"

@@ -7,7 +7,10 @@ digest covers:
 - CSV tables (``results/tables/*.csv``): one sha256 per column (its values as CSV
   text, in row order), so a column that a refactoring removes or renames is
   compared by name through an explicit map, not hidden in one file hash.
-- score JSONs and attack ``.pt`` records: one sha256 of the canonical content. An attack
+- score JSONs and attack ``.pt`` records: one sha256 of the canonical content. A target's
+  score file (``score/{target}.json``) holds each attack file's scores; each is digested
+  under the per-cell name a score file had before (``score/<client>/{attack}/trials~T.json``,
+  the attack file's path there). An attack
   job's file holds every trial of its cell (``.../{attack}/trials~T.pt``, issue 15); each
   trial's record is digested under the per-trial name it had before
   (``.../{attack}/trial~t.pt``), so a record that changed shows as that trial's.
@@ -84,15 +87,34 @@ def digests(results: Path, translate: Callable[[str], str] = str) -> dict[str, A
     tables = {translate(str(p.relative_to(results))): column_digests(p, translate)
               for p in sorted((results / "tables").glob("*.csv")) if not p.name.endswith(".provenance.csv")}
     files: dict[str, str] = {}
+
+    def add(name: str, record: Any, what: str) -> None:
+        digest = _sha(_canonical(record))
+        # Two targets' files may hold one record (trials~3 and trials~4 of a cell; one attack
+        # file scored by two targets): they must hold it alike.
+        if files.setdefault(translate(name), digest) != digest:
+            raise ValueError(f"{name} differs between the {what} files that hold it")
+
     for p in sorted((results / "score").rglob("*.json")):
-        files[translate(str(p.relative_to(results)))] = _sha(_canonical(json.loads(p.read_text())))
+        for name, record in score_records(p.relative_to(results), json.loads(p.read_text())):
+            add(name, record, "score")
     for p in sorted((results / "attack").rglob("*.pt")):
         for name, record in attack_records(p.relative_to(results), torch.load(p, weights_only=True)):
-            digest = _sha(_canonical(record))
-            # Two files of one cell (trials~3 and trials~4 of two targets) hold one trial alike.
-            if files.setdefault(translate(name), digest) != digest:
-                raise ValueError(f"trial {name} differs between the attack files of its cell")
+            add(name, record, "attack")
     return {"tables": tables, "files": files}
+
+
+def score_records(path: Path, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(per-cell name, record) of a score file: itself in the layout of one score file per
+    cell; each attack file's entry of a target's file (``{"attacks": {path: record}}``) under
+    the name its cell's own score file had (``results/attack/X.pt`` -> ``score/X.json``)."""
+    if "attacks" not in obj:
+        return [(str(path), obj)]
+    out = []
+    for attack, record in obj["attacks"].items():
+        rel = Path(attack).relative_to("results/attack")
+        out.append((str(Path("score") / rel.with_suffix(".json")), record))
+    return out
 
 
 _TRIALS_FILE = re.compile(r"^(?P<dir>.*)/trials~(?P<trials>\d+)\.pt$")

@@ -129,7 +129,7 @@ def test_validated_attacks_build_their_image_space():
 
 def test_capture_holds_the_most_trials_any_target_attacks():
     """tab1 (4 trials) and fig15 (3) attack the same undefended round-0 update: its one
-    capture file holds 4 trials; each target's score file holds its own count."""
+    capture file holds 4 trials; each target's attack files hold its own count."""
     from gialib import paths
     from gialib.experiments import get_experiment, trials_per_client
 
@@ -142,6 +142,8 @@ def test_capture_holds_the_most_trials_any_target_attacks():
     only_fig15 = {c.path(paths.CLIENT) for c in fig15.cells()} - shared
     assert only_fig15 and all(counts[k] == 3 for k in only_fig15)
     cell = fig15.cells()[0]
-    assert fig15.score_path(cell).endswith(f"/{cell.attack}/trials~3.json")
-    scores = [p for p in fig15.inputs() if p.startswith(paths.ROOT + "/score/")]
-    assert len(scores) == len(fig15.cells()) // fig15.trials  # one file per cell, all trials
+    attacks, truths = fig15.score_inputs()
+    assert fig15.attack_path(cell) in attacks and attacks[0].endswith("/trials~3.pt")
+    assert len(attacks) == len(truths) == len(fig15.cells()) // fig15.trials  # one file per cell
+    # one score file per target, holding every attack file's trials
+    assert [p for p in fig15.inputs() if p.startswith(paths.ROOT + "/score/")] == [fig15.score_path]

@@ -149,11 +149,11 @@ def test_capture_igsa_attack_score(files, tmp_path, monkeypatch, device):
     torch.save(torchvision.models.alexnet(weights=None).state_dict(), weights)
     scored = Spy(monkeypatch, LPIPS, "__call__",
                  lambda self, a, b: where(self.model) | {a.device.type, b.device.type})
-    stages.score(output=str(tmp_path / "score.json"), attack=str(attack),
-                 truth=str(truth), device=device,
+    stages.score(output=str(tmp_path / "score.json"), attacks=[str(attack)],
+                 truths=[str(truth)], device=device,
                  metrics={"lpips": "required", "lpips_net": "alex", "lpips_weights": str(weights)})
     assert scored.devices() == {device}
-    rows = io.load_json(tmp_path / "score.json")["trials"]
+    rows = io.load_json(tmp_path / "score.json")["attacks"][str(attack)]["trials"]
     assert len(rows) == 2 and all(r["lpips"] >= 0 for r in rows)
 
 
@@ -222,8 +222,8 @@ STAGE_CALLS = {
                                      "eval", 0, "cuda", 1),
     "attack": lambda f, t: stages.attack(str(t / "a.pt"), str(t / "s.pt"), str(t / "r0.pt"), {}, 1,
                                          0, "cuda", 1),
-    "score": lambda f, t: stages.score(output=str(t / "x.json"), attack=str(t / "a.pt"),
-                                       truth=str(t / "t.pt"), device="cuda",
+    "score": lambda f, t: stages.score(output=str(t / "x.json"), attacks=[str(t / "a.pt")],
+                                       truths=[str(t / "t.pt")], device="cuda",
                                        metrics={"lpips": "off", "lpips_net": "alex"}),
 }
 

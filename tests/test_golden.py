@@ -133,31 +133,36 @@ def test_the_comparison_can_fail(where, mini_runs):
         GOLDEN.update(original)
 
 
-def attack_jobs(config: dict) -> tuple[int, int]:
+def attack_jobs(config: dict) -> tuple[int, int, int]:
     """The paper DAG's attack jobs in the layout of the golden run (one per trial: each
-    (client cell, attack, trial) once) and in the current one (one per client cell, attack
-    and the target's trials T: ``Experiment.attack_path``)."""
+    (client cell, attack, trial) once), in the current one (one per
+    client cell, attack and the target's trials T: ``Experiment.attack_path``), and its score
+    jobs now (one per target that attacks)."""
     from gialib import paths
     from gialib.experiments import get_experiment
 
-    per_trial, per_job = set(), set()
+    per_trial, per_job, scored = set(), set(), set()
     for target in config["experiments"]:
         exp = get_experiment(target, config)
         for cell in exp.cells():
             per_trial.add((cell.path(paths.CLIENT), cell.attack, cell.trial))
             per_job.add(exp.attack_path(cell))
-    return len(per_trial), len(per_job)
+            scored.add(exp.score_path)
+    return len(per_trial), len(per_job), len(scored)
 
 
 def test_paper_dry_run_builds_the_same_jobs_but_one_attack_job_per_cell():
     """The same DAG as the golden run's, but for the attack rule (issue 15): its one job per
-    trial became one job per client cell, attack and trials T."""
+    trial became one job per client cell, attack and trials T; and for the score rule, which
+    had one job per attack job (the count the golden total holds) and has one per target."""
     out = snakemake("-n", "all", "--configfile", "config/paper.yaml")
     text = out.stdout + out.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", text, re.MULTILINE))
-    per_trial, per_job = attack_jobs(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    per_trial, per_job, scored = attack_jobs(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
     assert per_job < per_trial and int(counts["attack"]) == per_job, text[-2000:]
-    assert int(counts["total"]) == GOLDEN["paper_dry_run_jobs"] - per_trial + per_job, text[-2000:]
+    assert int(counts["score"]) == scored, text[-2000:]
+    expected = GOLDEN["paper_dry_run_jobs"] - per_trial + per_job - per_job + scored
+    assert int(counts["total"]) == expected, text[-2000:]
 
 
 def test_same_config_gives_byte_identical_tables(mini_runs):

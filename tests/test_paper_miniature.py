@@ -161,8 +161,9 @@ def miniature(paper: dict, data_root: Path, lpips_weights: Path, biggan: tuple[P
 
 def requested(cfg: dict) -> list[str]:
     """What the run builds: target ``TARGET`` whole (aggregate, figure, provenance, the
-    generator), the IGSA and score of fig10's first model at round 1 (training), the score of
-    fig15's first defended cell (defend) and an attack of one model of every family; each
+    generator, its score job), the IGSA and attack of fig10's first model at round 1 (training),
+    the attack of fig15's first defended cell (defend) and an attack of one model of every
+    family (a score job reads every attack of its target: tab1's stands for them); each
     is a file of a cell of the config's own sweeps (``gialib.experiments``)."""
     from gialib import paths
     from gialib.experiments import get_experiment
@@ -171,8 +172,8 @@ def requested(cfg: dict) -> list[str]:
     trained = next(c for c in cells["fig10"] if c.round == 1)
     defended = next(c for c in cells["fig15"] if c.defense != paths.UNDEFENDED)
     files = [TARGET, trained.path(paths.IGSA),
-             get_experiment("fig10", cfg).score_path(trained),
-             get_experiment("fig15", cfg).score_path(defended)]
+             get_experiment("fig10", cfg).attack_path(trained),
+             get_experiment("fig15", cfg).attack_path(defended)]
     for model, (_, target, attack) in FAMILIES.items():
         cell = next(c for c in cells[target] if c.model == model and c.attack == attack)
         files.append(get_experiment(target, cfg).attack_path(cell))

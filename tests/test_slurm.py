@@ -38,9 +38,9 @@ def test_profile_runs_jobs_through_sbatch_and_matches_local(cluster, mini_runs, 
     text = out.stdout + out.stderr
     assert "Using profiles slurm" in text
     jobs = [j for j in cluster.jobs() if j["name"] != "wrap"]
-    # data, train round 0 and 1, one grouped job for the two cells; aggregate,
-    # figure and provenance are local rules on the submitting host
-    assert len(jobs) == 4, jobs
+    # data, train round 0 and 1, one grouped job for the two cells, the target's score job;
+    # aggregate, figure and provenance are local rules on the submitting host
+    assert len(jobs) == 5, jobs
     assert all(j["state"] == "COMPLETED" for j in jobs), jobs
     assert cluster.controller_log().count("sched: Allocate JobId=") >= len(jobs)
     grouped = [line for line in text.splitlines() if "group_cell" in line and "SLURM jobid" in line]

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Cell:
-    """One trial of one attacked update: the wildcards of ``paths.ATTACK`` and ``paths.SCORE``
-    besides ``trials`` and with ``trial`` (an attack file and a score file hold the trials
-    0..T-1 of a cell; the target's ``trials`` is T)."""
+    """One trial of one attacked update: the wildcards of ``paths.ATTACK`` besides ``trials``
+    and with ``trial`` (an attack file holds the trials 0..T-1 of a cell; the target's
+    ``trials`` is T)."""
 
     dataset: str
     resolution: int
@@ -135,17 +135,23 @@ class Experiment:
         """Trials per cell: other victim images and seeds each (config key ``trials``)."""
         return int(self.cfg.get("trials", 1))
 
-    def score_path(self, cell: Cell) -> str:
-        """The file that holds ``cell``'s score, with those of the other trials of its cell."""
-        return cell.path(paths.SCORE, trials=self.trials)
+    @property
+    def score_path(self) -> str:
+        """The file that holds the scores of every cell of this target (``score_inputs``)."""
+        return paths.SCORE.format(target=self.name)
 
     def attack_path(self, cell: Cell) -> str:
         """The file that holds ``cell``'s reconstruction, with those of the other trials of its cell."""
         return cell.path(paths.ATTACK, trials=self.trials)
 
+    def score_inputs(self) -> tuple[list[str], list[str]]:
+        """(attack files, their truth files), pairwise: what the score stage reads."""
+        pairs = dict.fromkeys((self.attack_path(c), c.path(paths.TRUTH)) for c in self.cells())
+        return [a for a, _ in pairs], [t for _, t in pairs]
+
     def inputs(self) -> list[str]:
-        """Every file the aggregate stage reads (default: the score file of every cell)."""
-        return list(dict.fromkeys(self.score_path(c) for c in self.cells()))
+        """Every file the aggregate stage reads (default: the target's score file)."""
+        return [self.score_path] if self.cells() else []
 
     def grid_inputs(self) -> list[str]:
         """Files the reconstruction grid reads."""
@@ -322,12 +328,14 @@ def collect_scores(exp: Experiment, config: dict[str, Any]) -> pd.DataFrame:
 
     rows = []
     digest = config_digest(config)
-    files: dict[str, list[dict[str, Any]]] = {}
-    for cell in exp.cells():
-        path = exp.score_path(cell)
-        if path not in files:
-            files[path] = io.load_json(path)["trials"]
-        score = files[path][cell.trial]
+    cells = exp.cells()
+    scores = io.load_json(exp.score_path)["attacks"] if cells else {}
+    for cell in cells:
+        path = exp.attack_path(cell)
+        if path not in scores:
+            raise ValueError(f"{exp.score_path} holds no scores of {path}: rerun the score stage "
+                             f"(snakemake {exp.score_path})")
+        score = scores[path]["trials"][cell.trial]
         fields = cell.wildcards()
         row: dict[str, Any] = {"target": exp.name, **fields}
         row.update({m: score[m] for m in METRICS})
