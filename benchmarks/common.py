@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -65,7 +66,7 @@ clock = time.process_time
 
 def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: list[torch.Tensor],
                 iterations: int, lr: float = 0.1, functional: bool = False,
-                plain_cosine: bool = False) -> float:
+                plain_cosine: bool = False, after: int = 0) -> float:
     """CPU seconds per iteration of the least a GIA-O step must do.
 
     Forward, parameter gradient with create_graph, cosine to the target, gradient of that
@@ -76,6 +77,9 @@ def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: lis
     unrolled FedAvg steps), to tell that call's cost from the engine's own. The cosine is the
     least work known for it, ``CosineObjective`` (two dot products per tensor forward, two
     elementwise kernels back); ``plain_cosine``: autograd of the plain formula instead.
+    ``after``: iterations run untimed first, so that the timed ones see the image (and Adam's
+    moments) where a longer attack has them: the engine's benchmark times its iterations
+    ``after+1 .. after+iterations`` too.
     """
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
@@ -90,8 +94,10 @@ def bare_attack(model: nn.Module, x0: torch.Tensor, y: torch.Tensor, target: lis
     target_norm = torch.sqrt(sum((t * t).sum() for t in target))
     objective = ((lambda g: cosine(g, target, target_norm)) if plain_cosine
                  else CosineObjective(target))
-    start = clock()
-    for _ in range(iterations):
+    start = None
+    for i in range(after + iterations):
+        if i == after:
+            start = clock()
         opt.zero_grad(set_to_none=True)
         grads = torch.autograd.grad(F.cross_entropy(forward(x), y), weights, create_graph=True)
         objective(grads).backward(inputs=[x])
@@ -113,15 +119,27 @@ def side_by_side(paths: dict[str, Callable[[], float]], repeats: int) -> dict[st
     return times
 
 
+def median_ci(values: list[float], level: float = 0.95, resamples: int = 2000,
+              seed: int = 0) -> tuple[float, float, float]:
+    """Median of ``values`` with a seeded percentile-bootstrap interval."""
+    v = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).choice(v, size=(resamples, v.size), replace=True)
+    medians = np.median(draws, axis=1)
+    tail = (1 - level) / 2
+    return float(np.median(v)), float(np.quantile(medians, tail)), float(np.quantile(medians, 1 - tail))
+
+
 def summarise(times: dict[str, list[float]], reference: str) -> list[str]:
-    """Lines: median CPU ms/iteration of each path, its ratio to ``reference`` (ratio of medians
-    and median of the per-round ratios, which a load change within a round hurts less)."""
+    """Lines: median CPU ms/iteration of each path and its ratio to ``reference``: the median of
+    the per-round ratios with its 95 % bootstrap interval over rounds (the paths of one round run
+    within a second or so of each other, so a load change between rounds cancels in the ratio),
+    and the ratio of the medians."""
     ref = times[reference]
     lines = []
     for name, t in times.items():
-        per_round = statistics.median(a / b for a, b in zip(t, ref, strict=True))
+        mid, lo, hi = median_ci([a / b for a, b in zip(t, ref, strict=True)])
         lines.append(f"  {name:<18s} {1000 * statistics.median(t):9.3f} ms/iteration (CPU)  "
                      f"(min {1000 * min(t):8.3f}, max {1000 * max(t):8.3f})  "
-                     f"ratio to {reference}: {statistics.median(t) / statistics.median(ref):.3f} "
-                     f"(median per round {per_round:.3f})")
+                     f"ratio to {reference}: {mid:.3f} [{lo:.3f}, {hi:.3f}] per round "
+                     f"(ratio of medians {statistics.median(t) / statistics.median(ref):.3f})")
     return lines
