@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import io
 import math
 import os
@@ -142,17 +141,11 @@ def gialib_param(shape, init: str):
 
 def gialib_spec(entry: dict, changes: dict):
     """The config entry with dotted-key changes (``priors.tv=0.2``), minus ``init``."""
+    from common import with_settings
+
     from gialib.attacks.spec import AttackSpec
 
-    entry = copy.deepcopy(entry)
-    for key, value in changes.items():
-        if key == "init":
-            continue
-        *parents, leaf = key.split(".")
-        node = entry
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+    entry = with_settings(entry, {k: v for k, v in changes.items() if k != "init"})
     entry.setdefault("threat", {})["labels"] = "given"
     return AttackSpec.from_dict(entry)
 
@@ -173,16 +166,6 @@ def run_gialib(problem, shape, y, spec, init: str, cpu_seconds: float, seed: int
     return result.images, time.perf_counter() - wall, time.process_time() - cpu, iterations
 
 
-def parse_variant(text: str) -> dict:
-    out = {}
-    for item in text.split(","):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--variant {text!r}: expected KEY=VALUE[,KEY=VALUE]")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=list(DEFAULT_ITERATIONS), choices=list(DEFAULT_ITERATIONS))
@@ -200,7 +183,7 @@ def main() -> None:
 
     import logging
 
-    from common import CIFAR_MEAN, CIFAR_STD, astronaut, capture
+    from common import CIFAR_MEAN, CIFAR_STD, astronaut, capture, parse_settings
 
     from gialib.attacks.problem import InversionProblem
     from gialib.attacks.spec import ThreatSpec
@@ -211,7 +194,7 @@ def main() -> None:
     logging.getLogger("breaching").setLevel(logging.WARNING)
     torch.set_num_threads(args.threads)
     entry = yaml.safe_load(Path(args.config).read_text())["attacks"][args.attack]
-    variants = {args.attack: {}} | {f"{args.attack} {v}": parse_variant(v) for v in args.variant}
+    variants = {args.attack: {}} | {f"{args.attack} {v}": parse_settings(v) for v in args.variant}
     specs = {name: (gialib_spec(entry, ch), ch.get("init", "uniform")) for name, ch in variants.items()}
     x_true = astronaut(32)
     y = torch.tensor([args.label])

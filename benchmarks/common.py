@@ -7,13 +7,16 @@ gialib comes from the repository (``PYTHONPATH=$PWD`` or the editable install).
 
 from __future__ import annotations
 
+import copy
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+import yaml
 from torch import nn
 from torch.func import functional_call
 
@@ -117,6 +120,29 @@ def side_by_side(paths: dict[str, Callable[[], float]], repeats: int) -> dict[st
         for name in (names if r % 2 == 0 else names[::-1]):
             times[name].append(paths[name]())
     return times
+
+
+def parse_settings(text: str) -> dict[str, Any]:
+    """``KEY=VALUE[,KEY=VALUE]`` (values as YAML, keys dotted: ``priors.tv=0.2``) as a dict."""
+    out = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"{text!r}: expected KEY=VALUE[,KEY=VALUE]")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def with_settings(entry: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a config entry with dotted-key ``changes`` set (``priors.tv`` in ``priors``)."""
+    entry = copy.deepcopy(entry)
+    for key, value in changes.items():
+        *parents, leaf = key.split(".")
+        node = entry
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return entry
 
 
 def median_ci(values: list[float], level: float = 0.95, resamples: int = 2000,
