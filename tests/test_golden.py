@@ -2,6 +2,11 @@
 digests recorded before it (``tests/data/golden.json``, made with ``tests/golden.py``), and the
 paper config builds the same DAG.
 
+Float kernels round differently on some CPU kinds (on an AMD EPYC every attack record differs
+from the recording's in its last bits, at the recorded code too): there the run must equal the
+digests recorded on that kind (``golden.json``'s ``machines``, from code that matched the
+recording on its own kind) exactly.
+
 The CSV comparison is per column, so every column the refactoring removed or renamed is named
 here with the reason; a removed duplicate must have equalled the column it duplicated.
 """
@@ -80,7 +85,21 @@ def _to_old_names(results):
 
 
 def _compare(name: str, results) -> None:
-    golden, now = GOLDEN["runs"][name], digests(results, translate=_to_old_names(results))
+    """The run's digests equal the recording's; on a CPU kind whose float kernels round
+    differently (``GOLDEN["machines"]``: recorded there from code that matched the recording
+    here), they equal that kind's digests exactly instead."""
+    now = digests(results, translate=_to_old_names(results))
+    try:
+        _compare_with_recording(name, now)
+    except AssertionError as error:
+        kinds = [m for m in GOLDEN.get("machines", []) if m["runs"].get(name) == now]
+        if not kinds:
+            raise AssertionError(f"{error}; nor does it equal the recording on another CPU kind "
+                                 f"({len(GOLDEN.get('machines', []))} recorded)") from None
+
+
+def _compare_with_recording(name: str, now) -> None:
+    golden = GOLDEN["runs"][name]
     assert sorted(now["files"]) == sorted(golden["files"]), "result files differ"
     changed = [f for f in golden["files"] if now["files"][f] != golden["files"][f]]
     assert not changed, f"{len(changed)} result file(s) differ from the golden run, e.g. {changed[:3]}"
@@ -113,15 +132,16 @@ def test_models_miniature_equals_the_golden_run(mini_models_run):
 
 @pytest.mark.parametrize("where", ["files", "tables"])
 def test_the_comparison_can_fail(where, mini_runs):
-    """A changed digest is caught (the comparison is no tautology)."""
-    golden = GOLDEN["runs"]["mini"]
-    key = sorted(golden[where])[0]
+    """A changed digest is caught (the comparison is no tautology), in the recording and in
+    each CPU kind's."""
     tampered = json.loads(json.dumps(GOLDEN))
-    if where == "files":
-        tampered["runs"]["mini"]["files"][key] = "0" * 64
-    else:
-        column = sorted(golden["tables"][key])[0]
-        tampered["runs"]["mini"]["tables"][key][column] = "0" * 64
+    for golden in [tampered["runs"]["mini"], *(m["runs"]["mini"] for m in tampered.get("machines", []))]:
+        key = sorted(golden[where])[0]
+        if where == "files":
+            golden["files"][key] = "0" * 64
+        else:
+            column = sorted(golden["tables"][key])[0]
+            golden["tables"][key][column] = "0" * 64
     original = dict(GOLDEN)
     GOLDEN.clear()
     GOLDEN.update(tampered)
