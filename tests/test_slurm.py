@@ -13,6 +13,12 @@ from tests.conftest import MINI, REPO, snakemake
 from tests.slurm_cluster import SingleNodeSlurm, unavailable_reason
 
 METRICS = ["psnr", "ssim", "mse", "label_accuracy"]
+# The slurm plugin first asks for job states this many seconds after a submission, then adds
+# 10 s to its interval after every check that finds no job finished (hard-coded). A miniature
+# job ends 15-20 s after its submission here (the job's own Snakemake start-up and 3-5 s of
+# work): from 2 s the checks at 2, 14 and 36 s caught each at 36 s (the run took 226 s), from
+# 20 s each was caught at 20 s (140 s; 2026-12-02, 2-core AMD EPYC).
+FIRST_STATUS_CHECK = "20"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +38,7 @@ def cluster():
 def test_profile_runs_jobs_through_sbatch_and_matches_local(cluster, mini_runs, tmp_path):
     start = time.monotonic()
     out = snakemake("tab1", "--profile", "slurm", "--configfile", str(MINI), "--directory",
-                    str(tmp_path), "--slurm-init-seconds-before-status-checks", "2", cwd=REPO,
+                    str(tmp_path), "--slurm-init-seconds-before-status-checks", FIRST_STATUS_CHECK, cwd=REPO,
                     env=cluster.env)
     elapsed = time.monotonic() - start
     text = out.stdout + out.stderr
