@@ -66,16 +66,21 @@ def load_trial(path: str | os.PathLike, trial: int, *, kind: str = "artifact",
     trials = load_pt(path, kind=kind, required=("trials",), mmap=True)["trials"]
     if not 0 <= trial < len(trials):
         raise ValueError(f"{kind} file {path} holds trials 0..{len(trials) - 1}, not trial {trial}")
-    obj = trials[trial]
+    return _with_keys(trials[trial], required, f"{kind} file {path}, trial {trial}")
+
+
+def load_trials(path: str | os.PathLike, *, kind: str = "artifact",
+                required: tuple[str, ...] = ()) -> list[dict]:
+    """Every trial of a file written by ``save_trials``, each holding the ``required`` keys."""
+    trials = load_pt(path, kind=kind, required=("trials",))["trials"]
+    return [_with_keys(obj, required, f"{kind} file {path}, trial {t}") for t, obj in enumerate(trials)]
+
+
+def _with_keys(obj: dict, required: tuple[str, ...], where: str) -> dict:
     missing = [k for k in required if k not in obj]
     if missing:
-        raise ValueError(f"{kind} file {path}, trial {trial}, lacks key(s) {missing}")
+        raise ValueError(f"{where}, lacks key(s) {missing}")
     return obj
-
-
-def load_trials(path: str | os.PathLike, *, kind: str = "artifact") -> list[dict]:
-    """Every trial of a file written by ``save_trials``."""
-    return load_pt(path, kind=kind, required=("trials",))["trials"]
 
 
 def save_json(obj: Any, path: str | os.PathLike) -> None:

@@ -204,8 +204,10 @@ def score(output: str, attacks: list[str], truths: list[str], metrics: dict[str,
     start = time.perf_counter()
     for done, (attack, truth) in enumerate(zip(attacks, truths, strict=True), 1):
         out = []
-        for trial in range(len(io.load_trials(attack, kind="attack"))):
-            rec = io.load_trial(attack, trial, kind="attack", required=("images", "labels", "spec", "update"))
+        # the attack file is read once; the truth file (a capture's, which may hold more trials)
+        # trial by trial
+        records = io.load_trials(attack, kind="attack", required=("images", "labels", "spec", "update"))
+        for trial, rec in enumerate(records):
             gt = io.load_trial(truth, trial, kind="truth", required=("images", "labels"))
             row = score_reconstruction(rec["images"], gt["images"], rec["labels"], gt["labels"], lpips,
                                        status)
