@@ -49,6 +49,7 @@ from common import (
     summarise,
 )
 
+from gialib import runtime
 from gialib.attacks.engine import invert
 from gialib.attacks.params import PixelParam
 from gialib.attacks.problem import InversionProblem
@@ -130,13 +131,18 @@ def main() -> None:
                     help=f"iterations per timed block (default per model: {SIZES})")
     ap.add_argument("--repeats", type=int, default=None, help="timed blocks per path and model")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--glibc-default-malloc", action="store_true",
+                    help="leave glibc's malloc as it is (the pipeline's jobs set "
+                         "gialib.runtime.keep_freed_memory, and so does this benchmark by default)")
     args = ap.parse_args()
+    kept = False if args.glibc_default_malloc else runtime.keep_freed_memory()
     torch.set_num_threads(args.threads)
     logging.getLogger("gialib.attacks.engine").setLevel(logging.INFO)
     logging.getLogger("gialib.attacks.engine").propagate = False  # stamps only, no printing
     print(f"torch {torch.__version__}, {args.threads} thread(s) of {os.cpu_count()} cores; other "
           f"processes may share the machine, so both paths run interleaved in this process "
-          f"(load average at start: {os.getloadavg()[0]:.2f})")
+          f"(load average at start: {os.getloadavg()[0]:.2f}); freed memory "
+          f"{'kept in the process (runtime.keep_freed_memory)' if kept else 'as glibc default'}")
     for spec in args.models:
         block, repeats = SIZES.get(spec, FALLBACK_SIZE)
         for line in compare(spec, args.resolution, args.batch, args.block or block, args.repeats or repeats):

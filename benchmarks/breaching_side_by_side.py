@@ -177,9 +177,15 @@ def main() -> None:
     ap.add_argument("--variant", action="append", default=[], help="extra gialib settings, KEY=VALUE,...")
     ap.add_argument("--label", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--glibc-default-malloc", action="store_true",
+                    help="leave glibc's malloc as it is (by default the process keeps freed memory, "
+                         "gialib.runtime.keep_freed_memory, as the pipeline's jobs do: both sides gain)")
     args = ap.parse_args()
     if not os.environ.get("GIALIB_IN_BREACHING_VENV"):
         reexec_in_venv()
+    from gialib import runtime
+
+    kept = False if args.glibc_default_malloc else runtime.keep_freed_memory()
 
     import logging
 
@@ -200,7 +206,8 @@ def main() -> None:
     y = torch.tensor([args.label])
     print(f"torch {torch.__version__}, {args.threads} thread(s) of {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.2f} (other processes share this machine: the runs alternate in one "
-          f"process); victim: astronaut 32x32, label {args.label} given, FedSGD, BN on running stats")
+          f"process); victim: astronaut 32x32, label {args.label} given, FedSGD, BN on running stats; "
+          f"freed memory {'kept in the process' if kept else 'as glibc default'}")
     print(f"gialib {args.attack}: {entry}")
     print("| model | seed | who | iterations | CPU s | wall s | CPU ms/iteration | PSNR (dB) | "
           "minus breaching |")

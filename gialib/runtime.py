@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import platform
@@ -27,11 +28,39 @@ _CUBLAS_WORKSPACE = ":4096:8"
 
 def setup(threads: int = 1, device: str = "cpu", deterministic: bool = DETERMINISTIC) -> torch.device:
     """Fix the thread count (results depend on it through float reductions), pick a device and,
-    with ``deterministic``, make CUDA kernels repeat their results from run to run."""
+    with ``deterministic``, make CUDA kernels repeat their results from run to run; keep freed
+    memory in the process (``keep_freed_memory``)."""
+    keep_freed_memory()
     torch.set_num_threads(max(1, int(threads)))
     dev = resolve_device(device)
     set_deterministic(deterministic)
     return dev
+
+
+# glibc's mallopt parameters (malloc.h) and the values set: blocks up to 32 MiB (glibc's largest
+# mmap threshold) come from the heap, and the heap's free top goes back to the kernel only past 1 GiB.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD, _TRIM_THRESHOLD = 32 << 20, 1 << 30
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep the memory a process frees for its next allocations; False where
+    the C library is not glibc (nothing changed).
+
+    Why: by default glibc serves blocks above a threshold (128 KiB, rising with the blocks freed)
+    with fresh mmaps and hands the free top of its heap back to the kernel, so an attack that
+    frees and reallocates the same tens of MB every iteration takes each page again from the
+    kernel, zeroed, one page fault at a time. A ResNet-18 attack step at 32 px (11 M parameters)
+    faulted about 15 k pages per iteration and spent 190-200 ms in it; with this setting it
+    faults none and takes 141-151 ms (the engine and the bare step alike, 6 rounds each; a
+    one-off script, 2026-12-02, 2-core AMD EPYC). Results do not change: where a tensor lives
+    is not what it holds. The cost: a job keeps its peak memory until it ends."""
+    if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+        return False
+    libc = ctypes.CDLL(None)
+    # mallopt returns 1 on success; setting either threshold also stops glibc adapting them
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+                and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
 
 
 def set_deterministic(enabled: bool = True) -> None:
