@@ -19,6 +19,24 @@ SMALL_SPEC = {"source": "packaged", "classes": ["astronaut", "chelsea", "coffee"
               "private_per_class": 12, "public_per_class": 6, "test_per_class": 6}
 
 
+# The session's miniature runs, each minutes of CPU: with pytest-xdist (``make test`` runs two
+# workers) every test that reads one goes to the one worker that builds it; every other test goes
+# with the rest of its file, so that module-scoped fixtures are built once too. A module that
+# names its own group (``pytestmark = pytest.mark.xdist_group(...)``) keeps it.
+SESSION_RUNS = ("mini_runs", "mini_gial_run", "mini_models_run")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        runs = [name for name in SESSION_RUNS if name in getattr(item, "fixturenames", ())]
+        if len(runs) > 1:
+            raise pytest.UsageError(f"{item.nodeid} reads {runs}: one miniature run per test, so "
+                                    "that each run is built by one worker")
+        item.add_marker(pytest.mark.xdist_group(runs[0] if runs else item.path.name))
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)
