@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from filelock import FileLock
 
 from gialib.data.imageset import prepare_imageset
 from gialib.models import build_model
@@ -17,24 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 MINI = REPO / "tests" / "data" / "mini.yaml"
 SMALL_SPEC = {"source": "packaged", "classes": ["astronaut", "chelsea", "coffee", "rocket"],
               "private_per_class": 12, "public_per_class": 6, "test_per_class": 6}
-
-
-# The session's miniature runs, each minutes of CPU: with pytest-xdist (``make test`` runs two
-# workers) every test that reads one goes to the one worker that builds it; every other test goes
-# with the rest of its file, so that module-scoped fixtures are built once too. A module that
-# names its own group (``pytestmark = pytest.mark.xdist_group(...)``) keeps it.
-SESSION_RUNS = ("mini_runs", "mini_gial_run", "mini_models_run")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        runs = [name for name in SESSION_RUNS if name in getattr(item, "fixturenames", ())]
-        if len(runs) > 1:
-            raise pytest.UsageError(f"{item.nodeid} reads {runs}: one miniature run per test, so "
-                                    "that each run is built by one worker")
-        item.add_marker(pytest.mark.xdist_group(runs[0] if runs else item.path.name))
 
 
 @pytest.fixture(autouse=True)
@@ -71,23 +55,41 @@ def snakemake(*args: str, cwd: Path = REPO, check: bool = True, env: dict | None
     return proc
 
 
-@pytest.fixture(scope="session")
-def mini_runs(tmp_path_factory):
-    """Two independent local runs of the miniature config (determinism, SLURM reference)."""
-    dirs = []
-    for k in range(2):
-        d = tmp_path_factory.mktemp(f"run{k}")
-        snakemake("tab1", "--configfile", str(MINI), "--directory", str(d), "--cores", "2")
-        dirs.append(d)
-    return dirs
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``<root>/<name>``, made by ``build`` once per test session.
+
+    ``make test`` runs pytest-xdist workers (``-n 2 --dist loadfile``), each with its own session;
+    a miniature run costs minutes, so the first worker to ask builds it under a file lock in the
+    directory the workers share, and the others wait for it and read the same files. A build
+    that fails leaves no mark: the next test to ask tries again (and fails the same way)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base temporary directories share this parent
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.is_file():
+            build(folder)
+            done.touch()
+    return folder
 
 
 def _run(tmp_path_factory, name: str, *targets: str) -> Path:
     """One local run of ``tests/data/<name>.yaml``; its ``results/`` directory."""
-    d = tmp_path_factory.mktemp(name)
-    snakemake(*targets, "--configfile", str(REPO / "tests" / "data" / f"{name}.yaml"),
-              "--directory", str(d), "--cores", "2")
-    return d / "results"
+    def build(d: Path) -> None:
+        snakemake(*targets, "--configfile", str(REPO / "tests" / "data" / f"{name}.yaml"),
+                  "--directory", str(d), "--cores", "2")
+    return built_once(tmp_path_factory, name, build) / "results"
+
+
+@pytest.fixture(scope="session")
+def mini_runs(tmp_path_factory):
+    """Two independent local runs of the miniature config (determinism, SLURM reference)."""
+    def build(folder: Path) -> None:
+        for k in range(2):
+            snakemake("tab1", "--configfile", str(MINI), "--directory", str(folder / f"run{k}"),
+                      "--cores", "2")
+    folder = built_once(tmp_path_factory, "mini_runs", build)
+    return [folder / f"run{k}" for k in range(2)]
 
 
 @pytest.fixture(scope="session")

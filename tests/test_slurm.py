@@ -19,9 +19,6 @@ METRICS = ["psnr", "ssim", "mse", "label_accuracy"]
 # work): from 2 s the checks at 2, 14 and 36 s caught each at 36 s (the run took 226 s), from
 # 20 s each was caught at 20 s (140 s; 2026-12-02, 2-core AMD EPYC).
 FIRST_STATUS_CHECK = "20"
-# One SLURM per machine (its daemons, ports and munge key): under pytest-xdist both tests run on
-# the worker that builds ``mini_runs``, which the first one compares with.
-pytestmark = pytest.mark.xdist_group("mini_runs")
 
 
 @pytest.fixture(scope="module")
