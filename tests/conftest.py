@@ -21,6 +21,23 @@ SMALL_SPEC = {"source": "packaged", "classes": ["astronaut", "chelsea", "coffee"
               "private_per_class": 12, "public_per_class": 6, "test_per_class": 6}
 
 
+# The session's miniature runs (``built_once``): minutes each.
+SESSION_RUNS = ("mini_runs", "mini_gial_run", "mini_models_run")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files that build or read a miniature run, or are marked slow, run first.
+
+    Why: ``make test`` hands whole files to two pytest-xdist workers in collection order; with
+    the alphabetical order the paper miniature (3-4 min) and the SLURM tests (4-5 min, mostly
+    waiting) came last, side by side, and the suite ended minutes after the light files had.
+    """
+    heavy = {item.path for item in items
+             if item.get_closest_marker("slow") is not None
+             or any(name in getattr(item, "fixturenames", ()) for name in SESSION_RUNS)}
+    items.sort(key=lambda item: item.path not in heavy)  # stable: the order within stays
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)
