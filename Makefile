@@ -29,7 +29,7 @@ run: setup  ## every target of the embedded default config (TARGET=tab1 for one)
 	$(BIN)/snakemake --cores $(CORES) $(TARGET)
 
 test: $(VENV)/.installed  ## the test suite (CI runs exactly this)
-	$(BIN)/python -m pytest -q -rs --durations=10 -n $(CORES) --dist loadfile
+	$(BIN)/python -m pytest -q -rs --durations=10
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

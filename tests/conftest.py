@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
-from filelock import FileLock
 
 from gialib.data.imageset import prepare_imageset
 from gialib.models import build_model
@@ -19,23 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 MINI = REPO / "tests" / "data" / "mini.yaml"
 SMALL_SPEC = {"source": "packaged", "classes": ["astronaut", "chelsea", "coffee", "rocket"],
               "private_per_class": 12, "public_per_class": 6, "test_per_class": 6}
-
-
-# The session's miniature runs (``built_once``): minutes each.
-SESSION_RUNS = ("mini_runs", "mini_gial_run", "mini_models_run")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Files that build or read a miniature run, or are marked slow, run first.
-
-    Why: ``make test`` hands whole files to two pytest-xdist workers in collection order; with
-    the alphabetical order the paper miniature (3-4 min) and the SLURM tests (4-5 min, mostly
-    waiting) came last, side by side, and the suite ended minutes after the light files had.
-    """
-    heavy = {item.path for item in items
-             if item.get_closest_marker("slow") is not None
-             or any(name in getattr(item, "fixturenames", ()) for name in SESSION_RUNS)}
-    items.sort(key=lambda item: item.path not in heavy)  # stable: the order within stays
 
 
 @pytest.fixture(autouse=True)
@@ -72,41 +53,23 @@ def snakemake(*args: str, cwd: Path = REPO, check: bool = True, env: dict | None
     return proc
 
 
-def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
-    """``<root>/<name>``, made by ``build`` once per test session.
-
-    ``make test`` runs pytest-xdist workers (``-n 2 --dist loadfile``), each with its own session;
-    a miniature run costs minutes, so the first worker to ask builds it under a file lock in the
-    directory the workers share, and the others wait for it and read the same files. A build
-    that fails leaves no mark: the next test to ask tries again (and fails the same way)."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the workers' base temporary directories share this parent
-    folder, done = root / name, root / f"{name}.done"
-    with FileLock(str(root / f"{name}.lock")):
-        if not done.is_file():
-            build(folder)
-            done.touch()
-    return folder
+@pytest.fixture(scope="session")
+def mini_runs(tmp_path_factory):
+    """Two independent local runs of the miniature config (determinism, SLURM reference)."""
+    dirs = []
+    for k in range(2):
+        d = tmp_path_factory.mktemp(f"run{k}")
+        snakemake("tab1", "--configfile", str(MINI), "--directory", str(d), "--cores", "2")
+        dirs.append(d)
+    return dirs
 
 
 def _run(tmp_path_factory, name: str, *targets: str) -> Path:
     """One local run of ``tests/data/<name>.yaml``; its ``results/`` directory."""
-    def build(d: Path) -> None:
-        snakemake(*targets, "--configfile", str(REPO / "tests" / "data" / f"{name}.yaml"),
-                  "--directory", str(d), "--cores", "2")
-    return built_once(tmp_path_factory, name, build) / "results"
-
-
-@pytest.fixture(scope="session")
-def mini_runs(tmp_path_factory):
-    """Two independent local runs of the miniature config (determinism, SLURM reference)."""
-    def build(folder: Path) -> None:
-        for k in range(2):
-            snakemake("tab1", "--configfile", str(MINI), "--directory", str(folder / f"run{k}"),
-                      "--cores", "2")
-    folder = built_once(tmp_path_factory, "mini_runs", build)
-    return [folder / f"run{k}" for k in range(2)]
+    d = tmp_path_factory.mktemp(name)
+    snakemake(*targets, "--configfile", str(REPO / "tests" / "data" / f"{name}.yaml"),
+              "--directory", str(d), "--cores", "2")
+    return d / "results"
 
 
 @pytest.fixture(scope="session")
