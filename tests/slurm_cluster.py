@@ -129,6 +129,23 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         path = self.dir / "slurmctld.log"
         return path.read_text() if path.exists() else ""
 
+    def started_jobs(self) -> int:
+        """Jobs the controller started: its main scheduler logs "sched: Allocate JobId=", its
+        backfill scheduler "sched/backfill: _start_job: Started JobId=" (either may start one)."""
+        log = self.controller_log()
+        return log.count("sched: Allocate JobId=") + log.count("_start_job: Started JobId=")
+
+    def diagnostics(self, workdir: Path) -> str:
+        """What a failed SLURM run leaves for its reader: each job's own log (its stderr, where
+        a job that fails before its rule's log opens writes why) and the daemons' logs."""
+        parts = [f"== {p.relative_to(workdir)}\n{p.read_text()[-2000:]}"
+                 for p in sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))]
+        for name in ("slurmctld.log", "slurmd.log"):
+            path = self.dir / name
+            if path.exists():
+                parts.append(f"== {name}\n{path.read_text()[-3000:]}")
+        return "\n".join(parts)
+
     def logs(self) -> str:
         return "\n".join(f"== {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.dir.glob("*.out")))
 
