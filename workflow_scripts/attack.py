@@ -1,5 +1,8 @@
 """Rule attack: reconstruct the victims' images of every trial from the (defended) updates."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 with runtime.logging_to(snakemake.log[0]):
     stages.attack(output=snakemake.output[0], update=snakemake.input.shared,

@@ -1,5 +1,8 @@
 """Rule capture: the victim client's shared update (and, apart, its ground truth), every trial."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 w, p = snakemake.wildcards, snakemake.params
 with runtime.logging_to(snakemake.log[0]):

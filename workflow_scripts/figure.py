@@ -1,5 +1,8 @@
 """Rule figure: Markdown table, seaborn figure and reconstruction grid of a target."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 out = snakemake.output
 with runtime.logging_to(snakemake.log[0]):

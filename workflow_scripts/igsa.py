@@ -1,5 +1,8 @@
 """Rule igsa: input-gradient smoothness (IGSA, Sec. 5.1.1) of one round's global model."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):

@@ -1,5 +1,8 @@
 """Rule prepare_data: build the labelled image set at one resolution."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 w = snakemake.wildcards
 with runtime.logging_to(snakemake.log[0]):

@@ -1,6 +1,9 @@
 """Rule score: PSNR / SSIM / LPIPS of each trial's reconstruction against its truth, for every
 attack file of one target."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 p = snakemake.params
 with runtime.logging_to(snakemake.log[0]):

@@ -1,5 +1,8 @@
 """Rules initialize (round 0: the seeded initial model) and train (FedAvg rounds 1..R)."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 w, p = snakemake.wildcards, snakemake.params
 with runtime.logging_to(snakemake.log[0]):

@@ -1,5 +1,8 @@
 """Rule train_generator: GIA-L's generator on the public split of a dataset at one resolution."""
-from gialib import runtime, stages
+from gialib.startup import frozen_imports
+
+with frozen_imports():  # start-up: see gialib.startup
+    from gialib import runtime, stages
 
 out, p = snakemake.output, snakemake.params
 with runtime.logging_to(snakemake.log[0]):
